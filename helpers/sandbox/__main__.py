@@ -1,0 +1,72 @@
+"""``python -m helpers.sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..config import default_data_dir, default_port
+from . import process
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.sandbox", description="The kit's local TaskRouter sandbox."
+    )
+    parser.add_argument("command", choices=["serve", "start", "stop", "status", "reset"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--account-sid", default=None)
+    parser.add_argument("--auth-token", default=None)
+    args = parser.parse_args(argv)
+    data_dir: Path = (args.data_dir or default_data_dir()).resolve()
+    port: int = args.port if args.port is not None else default_port()
+    try:
+        return _run(args, data_dir, port)
+    except process.SandboxProcessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
+    if args.command == "serve":
+        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token)
+        return 0
+    if args.command == "start":
+        url = process.start(data_dir, args.host, port)
+        print(f"TaskRouter sandbox running at {url} (data in {data_dir})")
+        return 0
+    if args.command == "stop":
+        print("stopped" if process.stop(data_dir) else "not running")
+        return 0
+    url = process.running_url(data_dir)
+    if args.command == "status":
+        print(f"running at {url}" if url else "not running")
+        return 0 if url else 3
+    if url is None:
+        print("not running: start it with `python -m helpers.sandbox start`", file=sys.stderr)
+        return 1
+    creds = process.credentials(data_dir)
+    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
+    request = urllib.request.Request(
+        f"{url}/_sandbox/reset",
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"Basic {token}"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.URLError as error:
+        print(f"reset failed: {error}", file=sys.stderr)
+        return 1
+    print("sandbox state reset")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

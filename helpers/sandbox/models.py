@@ -1,0 +1,163 @@
+"""The sandbox's records: what is stored, not how it is rendered.
+
+Times are epoch seconds on the sandbox clock. ``attributes`` and ``configuration`` are kept
+as the JSON text the client sent (Twilio echoes it back unchanged). ``version`` feeds the
+``ETag`` header and ``If-Match`` checks. Rendering to Twilio's JSON lives in the resource
+modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+
+@dataclass(slots=True)
+class Record:
+    kind: ClassVar[str] = ""
+    sid: str
+    account_sid: str
+    date_created: float
+    date_updated: float
+
+    def to_row(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @property
+    def workspace(self) -> str:
+        return getattr(self, "workspace_sid", self.sid)
+
+
+@dataclass(slots=True)
+class Workspace(Record):
+    kind: ClassVar[str] = "workspace"
+    friendly_name: str = ""
+    event_callback_url: str | None = None
+    events_filter: str | None = None
+    multi_task_enabled: bool = True
+    prioritize_queue_order: str = "FIFO"
+    default_activity_sid: str | None = None
+    timeout_activity_sid: str | None = None
+
+
+@dataclass(slots=True)
+class Activity(Record):
+    kind: ClassVar[str] = "activity"
+    workspace_sid: str = ""
+    friendly_name: str = ""
+    available: bool = False
+
+
+@dataclass(slots=True)
+class TaskChannel(Record):
+    kind: ClassVar[str] = "task_channel"
+    workspace_sid: str = ""
+    friendly_name: str = ""
+    unique_name: str = ""
+    channel_optimized_routing: bool | None = None
+
+
+@dataclass(slots=True)
+class Worker(Record):
+    kind: ClassVar[str] = "worker"
+    workspace_sid: str = ""
+    friendly_name: str = ""
+    attributes: str = "{}"
+    activity_sid: str = ""
+    date_status_changed: float = 0.0
+    version: int = 0
+
+
+@dataclass(slots=True)
+class WorkerChannel(Record):
+    kind: ClassVar[str] = "worker_channel"
+    workspace_sid: str = ""
+    worker_sid: str = ""
+    task_channel_sid: str = ""
+    configured_capacity: int = 1
+    available: bool = True
+
+
+@dataclass(slots=True)
+class TaskQueue(Record):
+    kind: ClassVar[str] = "task_queue"
+    workspace_sid: str = ""
+    friendly_name: str = ""
+    target_workers: str | None = "1==1"
+    max_reserved_workers: int = 1
+    task_order: str = "FIFO"
+    reservation_activity_sid: str | None = None
+    assignment_activity_sid: str | None = None
+
+
+@dataclass(slots=True)
+class Workflow(Record):
+    kind: ClassVar[str] = "workflow"
+    workspace_sid: str = ""
+    friendly_name: str = ""
+    configuration: str = ""
+    assignment_callback_url: str | None = None
+    fallback_assignment_callback_url: str | None = None
+    task_reservation_timeout: int = 120
+
+
+@dataclass(slots=True)
+class Task(Record):
+    kind: ClassVar[str] = "task"
+    workspace_sid: str = ""
+    attributes: str = "{}"
+    assignment_status: str = "pending"
+    priority: int = 0
+    reason: str | None = None
+    timeout: int = 86400
+    workflow_sid: str | None = None
+    task_queue_sid: str | None = None
+    task_channel_sid: str | None = None
+    task_queue_entered_date: float | None = None
+    virtual_start_time: float = 0.0
+    routing_target: str | None = None
+    ignore_capacity: bool | None = None
+    addons: str = "{}"
+    version: int = 0
+
+
+@dataclass(slots=True)
+class Reservation(Record):
+    kind: ClassVar[str] = "reservation"
+    workspace_sid: str = ""
+    task_sid: str = ""
+    worker_sid: str = ""
+    reservation_status: str = "pending"
+    version: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+KINDS: dict[str, type[Record]] = {
+    cls.kind: cls
+    for cls in (
+        Workspace,
+        Activity,
+        TaskChannel,
+        Worker,
+        WorkerChannel,
+        TaskQueue,
+        Workflow,
+        Task,
+        Reservation,
+    )
+}
+
+
+R = TypeVar("R", bound=Record)
+
+
+def touch(record: R, now: float, **changes: Any) -> R:
+    """A changed copy (records are never edited in place: readers may hold the old one)."""
+    if hasattr(record, "version"):
+        changes.setdefault("version", record.version + 1)  # type: ignore[attr-defined]
+    return dataclasses.replace(record, date_updated=now, **changes)
+
+
+def from_row(kind: str, row: dict[str, Any]) -> Record:
+    return KINDS[kind](**row)

@@ -1,0 +1,67 @@
+"""The Events resource: ``/v1/Workspaces/{WorkspaceSid}/Events[/{Sid}]`` (read only)."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from typing import Any
+
+from ..errors import BadRequest, NotFound
+from ..router import Context, Response, Routes, ok
+from .common import list_response, workspace_of, ws_path
+
+routes = Routes()
+DEFAULT_MINUTES = 15
+FILTERS = {
+    "EventType": "event_type",
+    "ReservationSid": "reservation_sid",
+    "TaskQueueSid": "task_queue_sid",
+    "TaskSid": "task_sid",
+    "WorkerSid": "worker_sid",
+    "WorkflowSid": "workflow_sid",
+    "TaskChannel": "task_channel",
+    "Sid": "sid",
+}
+
+
+def _date(ctx: Context, name: str) -> float | None:
+    value = ctx.query.str(name)
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
+        try:
+            return float(calendar.timegm(time.strptime(value, fmt)))
+        except ValueError:
+            continue
+    raise BadRequest(f"{name} must look like 2024-01-02T03:04:05Z, got {value!r}")
+
+
+@routes.get("/v1/Workspaces/{WorkspaceSid}/Events")
+def list_events(ctx: Context, WorkspaceSid: str) -> Response:
+    workspace_of(ctx, WorkspaceSid)
+    now = ctx.now()
+    start, end = _date(ctx, "StartDate"), _date(ctx, "EndDate")
+    minutes = ctx.query.int("Minutes", low=1, high=43_200)
+    if start is None:
+        start = (end or now) - 60 * (minutes or DEFAULT_MINUTES)
+    where = ["workspace_sid = ?", "event_date >= ?"]
+    params: list[Any] = [WorkspaceSid, start]
+    if end is not None:
+        where.append("event_date <= ?")
+        params.append(end)
+    for param, column in FILTERS.items():
+        value = ctx.query.str(param)
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    rows = ctx.store.query_events(" AND ".join(where), params)
+    return list_response(ctx, "events", f"{ws_path(WorkspaceSid)}/Events", rows, lambda r: r)
+
+
+@routes.get("/v1/Workspaces/{WorkspaceSid}/Events/{Sid}")
+def fetch_event(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
+    workspace_of(ctx, WorkspaceSid)
+    rows = ctx.store.query_events("workspace_sid = ? AND sid = ?", (WorkspaceSid, Sid))
+    if not rows:
+        raise NotFound(f"/v1{ws_path(WorkspaceSid)}/Events/{Sid}")
+    return ok(rows[0])

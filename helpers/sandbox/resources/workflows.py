@@ -1,0 +1,169 @@
+"""Workflows: ``/v1/Workspaces/{WorkspaceSid}/Workflows[/{Sid}]``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from .. import events, wire
+from ..errors import BadRequest
+from ..models import Workflow
+from ..router import Context, Response, Routes, no_content, ok
+from ..store import Transaction
+from ..workflow_config import parse_configuration
+from .common import child_of, in_workspace, list_response, touch, workspace_of, ws_path
+
+routes = Routes()
+MAX_RESERVATION_TIMEOUT = 86_400
+
+
+def render(flow: Workflow) -> dict[str, Any]:
+    path = f"{ws_path(flow.workspace_sid)}/Workflows/{flow.sid}"
+    return {
+        "account_sid": flow.account_sid,
+        "assignment_callback_url": flow.assignment_callback_url,
+        "configuration": flow.configuration,
+        "date_created": wire.iso(flow.date_created),
+        "date_updated": wire.iso(flow.date_updated),
+        "document_content_type": "application/json",
+        "fallback_assignment_callback_url": flow.fallback_assignment_callback_url,
+        "friendly_name": flow.friendly_name,
+        "sid": flow.sid,
+        "task_reservation_timeout": flow.task_reservation_timeout,
+        "workspace_sid": flow.workspace_sid,
+        "url": wire.url(path),
+        "links": wire.links(
+            path,
+            statistics="Statistics",
+            real_time_statistics="RealTimeStatistics",
+            cumulative_statistics="CumulativeStatistics",
+        ),
+    }
+
+
+def _callback_url(ctx: Context, param: str) -> str | None:
+    value = ctx.params.str(param)
+    if value is None or value == "":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadRequest(f"{param} must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, Any]:
+    p = ctx.params
+    out: dict[str, Any] = {}
+    name = p.name()
+    if name is not None:
+        out["friendly_name"] = name
+    configuration = p.str("Configuration")
+    if configuration is not None:
+
+        def queue_exists(sid: str) -> bool:
+            queue = tx.get(sid, "task_queue")
+            return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
+
+        parse_configuration(configuration, queue_exists)
+        out["configuration"] = configuration
+    for param, attr in (
+        ("AssignmentCallbackUrl", "assignment_callback_url"),
+        ("FallbackAssignmentCallbackUrl", "fallback_assignment_callback_url"),
+    ):
+        if param in p:
+            out[attr] = _callback_url(ctx, param) or None
+    timeout = p.int("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
+    if timeout is not None:
+        out["task_reservation_timeout"] = timeout
+    return out
+
+
+@routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows")
+def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
+    ctx.params.name(required=True)
+    ctx.params.str("Configuration", required=True)
+    now = ctx.now()
+    with ctx.transaction() as tx:
+        ws = workspace_of(ctx, WorkspaceSid, tx)
+        settings = _settings(ctx, tx, ws.sid)
+        flow = Workflow(
+            sid=wire.new_sid("WW"),
+            account_sid=ws.account_sid,
+            date_created=now,
+            date_updated=now,
+            workspace_sid=ws.sid,
+            **settings,
+        )
+        tx.put(flow)
+        events.emit(
+            tx,
+            now,
+            "workflow.created",
+            flow,
+            f"Workflow {flow.friendly_name} created",
+            events.describe(flow),
+        )
+        return ok(render(flow), 201)
+
+
+@routes.get("/v1/Workspaces/{WorkspaceSid}/Workflows")
+def list_workflows(ctx: Context, WorkspaceSid: str) -> Response:
+    workspace_of(ctx, WorkspaceSid)
+    name = ctx.query.str("FriendlyName")
+    records = [
+        f
+        for f in in_workspace(ctx, Workflow, WorkspaceSid)
+        if name is None or f.friendly_name == name
+    ]
+    return list_response(ctx, "workflows", f"{ws_path(WorkspaceSid)}/Workflows", records, render)
+
+
+@routes.get("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
+def fetch_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
+    return ok(render(child_of(ctx, Workflow, WorkspaceSid, Sid)))
+
+
+@routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
+def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
+    re_evaluate = ctx.params.bool("ReEvaluateTasks")
+    now = ctx.now()
+    with ctx.transaction() as tx:
+        flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
+        flow = tx.put(touch(flow, now, **_settings(ctx, tx, WorkspaceSid)))
+        events.emit(
+            tx,
+            now,
+            "workflow.updated",
+            flow,
+            f"Workflow {flow.friendly_name} updated",
+            {**events.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
+        )
+        return ok(render(flow))
+
+
+@routes.delete("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
+def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
+    now = ctx.now()
+    with ctx.transaction() as tx:
+        flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
+        open_tasks = [
+            t
+            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
+            if t.workflow_sid == Sid  # type: ignore[attr-defined]
+            and t.assignment_status in ("pending", "reserved")
+        ]  # type: ignore[attr-defined]
+        if open_tasks:
+            raise BadRequest(
+                f"Workflow {flow.friendly_name} still routes {len(open_tasks)} "
+                "pending task(s); cancel them or wait until they are assigned"
+            )
+        tx.delete(flow)
+        events.emit(
+            tx,
+            now,
+            "workflow.deleted",
+            flow,
+            f"Workflow {flow.friendly_name} deleted",
+            events.describe(flow),
+        )
+    return no_content()

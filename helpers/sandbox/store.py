@@ -1,0 +1,244 @@
+"""State: in memory for speed, written through to SQLite for durability.
+
+Reads come from dictionaries; every change goes through a :class:`Transaction` that is
+validated first, then committed to SQLite (WAL) in one transaction, and only then applied to
+memory. So a failed request leaves nothing half-written, and an answered write survives a
+``kill -9`` of the sandbox. One lock serialises writers; the engine runs under it too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .models import KINDS, Record, from_row
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    sid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT NOT NULL UNIQUE,
+    workspace_sid TEXT NOT NULL,
+    event_date REAL NOT NULL,
+    event_type TEXT NOT NULL,
+    task_sid TEXT, worker_sid TEXT, reservation_sid TEXT,
+    task_queue_sid TEXT, workflow_sid TEXT, task_channel TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_workspace ON events (workspace_sid, event_date);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Secondary indexes kept in memory: kind -> attribute names whose value groups records.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "workspace": ("account_sid",),
+    "worker_channel": ("workspace_sid", "worker_sid"),
+    "reservation": ("workspace_sid", "task_sid", "worker_sid"),
+}
+DEFAULT_GROUP = ("workspace_sid",)
+
+EVENT_COLUMNS = (
+    "sid",
+    "workspace_sid",
+    "event_date",
+    "event_type",
+    "task_sid",
+    "worker_sid",
+    "reservation_sid",
+    "task_queue_sid",
+    "workflow_sid",
+    "task_channel",
+)
+INSERT_EVENT = (
+    f"INSERT INTO events (data, {', '.join(EVENT_COLUMNS)}) VALUES (?{', ?' * len(EVENT_COLUMNS)})"
+)
+
+
+class Store:
+    def __init__(self, path: Path | None) -> None:
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._records: dict[str, Record] = {}
+        self._seq: dict[str, int] = {}
+        self._groups: dict[tuple[str, str, str], dict[str, Record]] = {}
+        self._next_seq = 1
+        self.listeners: list[
+            Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
+        ] = []
+        self._load()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, sid: str, kind: str | None = None) -> Record | None:
+        record = self._records.get(sid)
+        if record is None or (kind is not None and record.kind != kind):
+            return None
+        return record
+
+    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
+        """Records of ``kind`` whose ``attr`` equals ``value``, in creation order."""
+        return self._groups.get((kind, attr, value), {})
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def query_events(self, where: str, params: Iterable[Any], limit: int | None = None) -> list:
+        sql = f"SELECT data FROM events WHERE {where} ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [json.loads(row[0]) for row in self._db.execute(sql, tuple(params))]
+
+    # -- writes --------------------------------------------------------------------------
+
+    def transaction(self) -> Transaction:
+        return Transaction(self)
+
+    def reset(self) -> None:
+        with self.lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM events")
+            self._db.execute("DELETE FROM meta WHERE key != 'clock_offset'")
+            self._db.execute("COMMIT")
+            self._records.clear()
+            self._seq.clear()
+            self._groups.clear()
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    def _commit(self, puts: dict[str, Record], deletes: dict[str, Record], events: list) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for sid, record in puts.items():
+                seq = self._seq.get(sid)
+                if seq is None:
+                    seq = self._next_seq
+                    self._next_seq += 1
+                    self._seq[sid] = seq
+                db.execute(
+                    "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                    (sid, record.kind, seq, json.dumps(record.to_row(), separators=(",", ":"))),
+                )
+            for sid in deletes:
+                db.execute("DELETE FROM records WHERE sid = ?", (sid,))
+            for event in events:
+                index = tuple(event["index"].get(c) for c in EVENT_COLUMNS)
+                db.execute(INSERT_EVENT, (json.dumps(event["row"], separators=(",", ":")), *index))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            for sid in puts:
+                if sid not in self._records:
+                    self._seq.pop(sid, None)
+            raise
+        for sid, record in deletes.items():
+            self._unindex(self._records.pop(sid, record))
+            self._seq.pop(sid, None)
+        for sid, record in puts.items():
+            old = self._records.get(sid)
+            if old is not None:
+                self._unindex(old)
+            self._records[sid] = record
+            self._index(record)
+
+    def _index(self, record: Record) -> None:
+        for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
+            key = (record.kind, attr, getattr(record, attr))
+            bucket = self._groups.setdefault(key, {})
+            bucket[record.sid] = record
+            if len(bucket) > 1 and self._seq[record.sid] < self._seq[next(reversed(bucket))]:
+                # A replaced record keeps its creation position.
+                self._groups[key] = dict(sorted(bucket.items(), key=lambda kv: self._seq[kv[0]]))
+
+    def _unindex(self, record: Record) -> None:
+        for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
+            bucket = self._groups.get((record.kind, attr, getattr(record, attr)))
+            if bucket is not None:
+                bucket.pop(record.sid, None)
+
+    def _load(self) -> None:
+        rows = self._db.execute("SELECT sid, kind, seq, data FROM records ORDER BY seq")
+        for sid, kind, seq, data in rows:
+            if kind not in KINDS:
+                continue
+            record = from_row(kind, json.loads(data))
+            self._records[sid] = record
+            self._seq[sid] = seq
+            self._index(record)
+            self._next_seq = seq + 1
+
+
+class Transaction:
+    """A unit of work: reads see its own pending writes; nothing is applied before commit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.puts: dict[str, Record] = {}
+        self.deletes: dict[str, Record] = {}
+        self.events: list[dict[str, Any]] = []
+
+    def __enter__(self) -> Transaction:
+        self.store.lock.acquire()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None and (self.puts or self.deletes or self.events):
+                self.store._commit(self.puts, self.deletes, self.events)
+                for listener in self.store.listeners:
+                    listener(list(self.puts.values()), list(self.deletes.values()), self.events)
+        finally:
+            self.store.lock.release()
+
+    def get(self, sid: str, kind: str | None = None) -> Record | None:
+        if sid in self.deletes:
+            return None
+        record = self.puts.get(sid) or self.store.get(sid)
+        if record is None or (kind is not None and record.kind != kind):
+            return None
+        return record
+
+    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
+        base = self.store.group(kind, attr, value)
+        if not (self.puts or self.deletes):
+            return base
+        merged = {sid: self.puts.get(sid, r) for sid, r in base.items() if sid not in self.deletes}
+        for sid, record in self.puts.items():
+            if record.kind == kind and getattr(record, attr, None) == value:
+                merged.setdefault(sid, record)
+        return merged
+
+    def put(self, record: Record) -> Record:
+        self.deletes.pop(record.sid, None)
+        self.puts[record.sid] = record
+        return record
+
+    def delete(self, record: Record) -> None:
+        self.puts.pop(record.sid, None)
+        if self.store.get(record.sid) is not None:
+            self.deletes[record.sid] = record
+
+    def emit(self, row: dict[str, Any], index: dict[str, Any]) -> None:
+        self.events.append({"row": row, "index": index})

@@ -1,0 +1,87 @@
+"""Twilio's wire conventions: sids, dates, absolute URLs and list pages.
+
+The SDK is strict about these (``reference/twilio-sdk.md`` §2c): dates must be exactly
+``YYYY-MM-DDTHH:MM:SSZ`` or they stay strings, records are found through ``meta.key``, and
+``meta.next_page_url`` is followed verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+BASE_URL = "https://taskrouter.twilio.com/v1"
+SID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def new_sid(prefix: str) -> str:
+    """A sid like Twilio's: two letters and 32 lowercase hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+def is_sid(value: str, prefix: str | None = None) -> bool:
+    return bool(SID_PATTERN.match(value)) and (prefix is None or value.startswith(prefix))
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def url(path: str) -> str:
+    return BASE_URL + path
+
+
+def links(base_path: str, **named: str) -> dict[str, str]:
+    """``links`` entries: ``name=suffix`` relative to base_path, or an absolute ``/Path``."""
+    out = {}
+    for name, target in named.items():
+        out[name] = url(target if target.startswith("/Workspaces") else f"{base_path}/{target}")
+    return out
+
+
+def page(
+    key: str,
+    path: str,
+    chunk: Sequence[dict[str, Any]],
+    total: int,
+    page_size: int,
+    offset: int,
+    query: dict[str, list[str]],
+) -> dict[str, Any]:
+    """One list page: ``chunk`` holds the rendered records of a result of ``total``."""
+    number = offset // page_size if page_size else 0
+    kept = [(k, v) for k, vs in sorted(query.items()) if k not in _PAGING for v in vs]
+
+    def page_url(token_offset: int | None, page_number: int) -> str:
+        params = [*kept, ("PageSize", str(page_size)), ("Page", str(page_number))]
+        if token_offset is not None:
+            params.append(("PageToken", f"PT{token_offset}"))
+        return f"{url(path)}?{urlencode(params)}"
+
+    has_next = offset + page_size < total
+    has_prev = offset > 0
+    return {
+        key: list(chunk),
+        "meta": {
+            "key": key,
+            "page": number,
+            "page_size": page_size,
+            "first_page_url": page_url(None, 0),
+            "previous_page_url": (
+                page_url(max(offset - page_size, 0), number - 1) if has_prev else None
+            ),
+            "next_page_url": page_url(offset + page_size, number + 1) if has_next else None,
+            "url": page_url(offset if offset else None, number),
+        },
+    }
+
+
+_PAGING = {"PageSize", "Page", "PageToken"}
