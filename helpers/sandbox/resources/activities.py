@@ -6,9 +6,9 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Activity
+from ..models import Activity, touch
 from ..router import Context, Response, Routes, no_content, ok
-from .common import child_of, in_workspace, list_response, touch, workspace_of, ws_path
+from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 from .workspaces import add_activity
 
 routes = Routes()

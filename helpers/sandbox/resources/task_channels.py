@@ -10,10 +10,10 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest, NotFound
-from ..models import TaskChannel
+from ..models import TaskChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
-from .common import in_workspace, list_response, touch, workspace_of, ws_path
+from .common import in_workspace, list_response, workspace_of, ws_path
 from .workspaces import add_channel
 
 routes = Routes()

@@ -8,7 +8,7 @@ from typing import Any
 from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import TaskQueue, Worker
+from ..models import TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -16,7 +16,6 @@ from .common import (
     child_of,
     in_workspace,
     list_response,
-    touch,
     workspace_of,
     ws_path,
 )

@@ -15,7 +15,7 @@ from typing import Any
 from .. import engine, events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import Task, Workflow
+from ..models import Task, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -23,7 +23,6 @@ from .common import (
     child_of,
     in_workspace,
     list_response,
-    touch,
     workspace_of,
     ws_path,
 )

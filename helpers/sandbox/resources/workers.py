@@ -8,7 +8,7 @@ from typing import Any
 from .. import engine, events, wire
 from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
-from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel
+from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -17,7 +17,6 @@ from .common import (
     child_of,
     in_workspace,
     list_response,
-    touch,
     workspace_of,
     ws_path,
 )

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Workflow
+from ..models import Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from ..workflow_config import parse_configuration
-from .common import child_of, in_workspace, list_response, touch, workspace_of, ws_path
+from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
 MAX_RESERVATION_TIMEOUT = 86_400

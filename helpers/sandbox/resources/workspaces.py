@@ -12,10 +12,10 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Activity, TaskChannel, TaskQueue, Workflow, Workspace
+from ..models import Activity, TaskChannel, TaskQueue, Workflow, Workspace, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
-from .common import check_activity, list_response, touch, workspace_of, ws_path
+from .common import check_activity, list_response, workspace_of, ws_path
 from .workers import new_worker_channel
 
 routes = Routes()
