@@ -1,0 +1,58 @@
+# The kit's two commands (see README): `make lab` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+## lab: set up, start the sandbox and open JupyterLab on notebooks/ (sandbox mode)
+lab: $(VENV)/.runtime
+	$(BIN)/python -m helpers.sandbox start
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
+
+## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sandbox-start: $(VENV)/.runtime
+	$(BIN)/python -m helpers.sandbox start
+
+sandbox-stop: $(VENV)/.runtime
+	$(BIN)/python -m helpers.sandbox stop
+
+sandbox-reset: $(VENV)/.runtime
+	$(BIN)/python -m helpers.sandbox reset
+
+## coverage-table: regenerate docs/sandbox-coverage.md from the spec and the route table
+coverage-table: $(VENV)/.dev
+	$(BIN)/python tools/coverage_table.py
+
+## bench: run the benchmarks (not part of `make test`)
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.sdk_latency
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
