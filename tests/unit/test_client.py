@@ -1,4 +1,4 @@
-"""connect(): sandbox by default (auto-started), isolated from stray environment, live when asked."""
+"""connect(): the sandbox by default (auto-started), isolated from stray settings, or live."""
 
 from __future__ import annotations
 
