@@ -263,8 +263,10 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
         if status is not None and task.assignment_status in ("canceled", "completed"):
-            raise BadRequest(f"Task {Sid} is already {task.assignment_status}, a final status; "
-                             "create a new task instead")
+            raise BadRequest(
+                f"Task {Sid} is already {task.assignment_status}, a final status; "
+                "create a new task instead"
+            )
         if status is not None and status != task.assignment_status:
             allowed_from = CLIENT_MOVES.get(status)
             if allowed_from is None:
