@@ -1,16 +1,21 @@
-"""``create_app(config)``: one sandbox = its store, its clock and its route table."""
+"""``create_app(config)``: one sandbox = its store, clock, engine, webhooks and routes."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import control
 from .clock import Clock
+from .engine import Engine
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
+from .webhooks import Webhooks
+
+TIMER_POLL = 0.25  # seconds between checks when no timer is due sooner
 
 
 @dataclass(frozen=True)
@@ -39,21 +44,57 @@ class Sandbox:
         offset = float(self.store.meta("clock_offset", "0") or 0)
         self.clock = Clock(offset, on_change=lambda o: self.store.set_meta("clock_offset", repr(o)))
         self.accounts = {config.account_sid: config.auth_token}
+        self.engine = Engine(self.store, self.clock.now)
+        self.webhooks = Webhooks(self)
+        self.engine.on_reservation = self.webhooks.reservation_created
+        self.store.listeners.append(self.webhooks.committed)
         self.router = Router(*ROUTES, control.routes)
+        self._stop = threading.Event()
+        self._timer_thread: threading.Thread | None = None
 
     def handle(self, request: Request) -> Response:
         return self.router.dispatch(Context(self, request))
 
-    def timers_due(self, now: float) -> None:
-        """Fire every timer due at ``now`` (the routing engine registers them)."""
+    def token_for(self, account_sid: str) -> str:
+        return self.accounts[account_sid]
+
+    # -- time -------------------------------------------------------------------------------
+
+    def timers_due(self, now: float) -> int:
+        """Fire every timer due at ``now`` (in due order) before returning."""
+        return self.engine.fire_due(now)
+
+    def start_timers(self) -> None:
+        """Fire timers as the (wall) clock reaches them, on a daemon thread."""
+        if self._timer_thread is None:
+            self._timer_thread = threading.Thread(
+                target=self._run_timers, name="sandbox-timers", daemon=True
+            )
+            self._timer_thread.start()
+
+    def _run_timers(self) -> None:
+        while not self._stop.is_set():
+            due = self.engine.next_due()
+            wait = TIMER_POLL if due is None else min(max(due - self.clock.now(), 0), TIMER_POLL)
+            self.engine.timer_added.wait(wait)
+            self.engine.timer_added.clear()
+            self.engine.fire_due(self.clock.now())
+
+    # -- control plane ------------------------------------------------------------------
 
     def reset(self) -> None:
-        self.store.reset()
+        with self.store.lock:
+            self.store.reset()
+            self.engine.rebuild()
+        self.webhooks.dispatcher.clear()
 
-    def callback_log(self) -> list[dict[str, Any]]:
-        return []
+    def callback_log(self, account_sid: str) -> list[dict[str, Any]]:
+        return self.webhooks.dispatcher.entries(account_sid)
 
     def close(self) -> None:
+        self._stop.set()
+        self.engine.timer_added.set()
+        self.webhooks.dispatcher.close()
         self.store.close()
 
 

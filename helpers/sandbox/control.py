@@ -6,8 +6,9 @@ state) and ``callbacks`` (recent outgoing callbacks, like the Console's debugger
 
 from __future__ import annotations
 
-from . import wire
-from .errors import BadRequest
+from . import instructions, wire
+from .errors import BadRequest, NotFound
+from .models import Call
 from .router import Context, Response, Routes, ok
 
 routes = Routes()
@@ -48,4 +49,41 @@ def reset(ctx: Context) -> Response:
 
 @routes.get("/_sandbox/callbacks")
 def callbacks(ctx: Context) -> Response:
-    return ok({"callbacks": ctx.sandbox.callback_log()})
+    """Recent outgoing callbacks, newest last (like the Console's debugger)."""
+    entries = ctx.sandbox.callback_log(ctx.request.account_sid)
+    workspace = ctx.query.str("WorkspaceSid")
+    if workspace is not None:
+        entries = [e for e in entries if e["workspace_sid"] == workspace]
+    return ok({"callbacks": entries})
+
+
+def _render_call(call: Call) -> dict:
+    return {
+        "sid": call.sid, "workspace_sid": call.workspace_sid, "task_sid": call.task_sid,
+        "reservation_sid": call.reservation_sid, "worker_sid": call.worker_sid,
+        "instruction": call.instruction, "to": call.to, "from": call.from_, "url": call.url,
+        "status": call.status, "post_work_activity_sid": call.post_work_activity_sid,
+        "date_created": wire.iso(call.date_created), "date_updated": wire.iso(call.date_updated),
+    }  # fmt: skip
+
+
+@routes.get("/_sandbox/calls")
+def calls(ctx: Context) -> Response:
+    """The simulated calls that voice instructions made."""
+    mine = [
+        c for c in ctx.store.all("call")
+        if isinstance(c, Call) and c.account_sid == ctx.request.account_sid
+    ]  # fmt: skip
+    return ok({"calls": [_render_call(c) for c in mine]})
+
+
+@routes.post("/_sandbox/calls/{CallSid}")
+def end_call(ctx: Context, CallSid: str) -> Response:
+    """``Status=completed`` hangs a simulated call up (the worker goes to post-work activity)."""
+    ctx.params.enum("Status", ("completed",))
+    with ctx.transaction() as tx:
+        call = tx.get(CallSid, "call")
+        if not isinstance(call, Call) or call.account_sid != ctx.request.account_sid:
+            raise NotFound(f"/_sandbox/calls/{CallSid}")
+        call = instructions.end_call(ctx.engine, tx, call, ctx.now())
+        return ok(_render_call(call))

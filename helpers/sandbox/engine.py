@@ -1,40 +1,651 @@
-"""What TaskRouter does on its own when a task or worker changes.
+"""What TaskRouter does on its own: routing, reservations, activity moves and timers.
 
-The REST handlers validate a request and record the client's change; they then call in here
-so TaskRouter's consequences land in the same transaction: a new task enters its workflow and
-is placed in the first matching filter's queue, a finished task closes its open reservations.
+REST handlers validate a request and record the client's change, then call the :class:`Engine`
+in the same transaction, so TaskRouter's consequences commit (or fail) together with it:
+
+* a new task enters its workflow: the first matching filter's first target (else the default
+  filter) puts it in a queue, and eligible workers are reserved at once;
+* a worker becoming available takes the best waiting task of its queues;
+* accept / reject / timeout / rescind / cancel move reservations, tasks and (single-tasking)
+  workers exactly as ``reference/taskrouter.md`` §1.5 and §3 describe, with DESIGN.md's
+  decisions where the docs disagree;
+* timers (reservation timeout, target timeout, task TTL, purge of finished tasks) live on the
+  sandbox clock and fire in due order, from a background thread or from ``/_sandbox/clock``.
+
+Decision where the docs are silent: a task that matches no filter of a workflow without a
+``default_filter`` is canceled at once ("Task did not match any workflow filter").
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from . import events, wire
 from .errors import BadRequest, Gone
-from .models import (
-    Activity,
-    Reservation,
-    Task,
-    TaskQueue,
-    Worker,
-    WorkerChannel,
-    Workflow,
-    Workspace,
-    touch,
-)
-from .params import Params
-from .store import Transaction
+from .models import Activity, Reservation, Task, TaskQueue, Worker, Workflow, Workspace, touch
+from .routing import RoutingIndex, has_room, in_queue, is_available, order_workers, step_allows
+from .store import Store, Transaction
 from .workflow_config import RoutingConfig, Target, parse_configuration
 
-OPEN_RESERVATIONS = ("pending",)
+PURGE_AFTER = 300  # finished tasks are deleted 5 minutes later
+MAX_ASSIGNMENTS = 1000  # pending -> reserved transitions before a task is canceled
+DEFAULT_FILTER = -1
 
 
-def configuration(tx: Transaction, flow: Workflow) -> RoutingConfig:
-    def queue_exists(sid: str) -> bool:
-        return tx.get(sid, "task_queue") is not None
+class Engine:
+    def __init__(self, store: Store, now: Callable[[], float]) -> None:
+        self.store = store
+        self.now = now
+        self.index = RoutingIndex(store)
+        store.listeners.append(self.index.observe)
+        self.on_reservation: Callable[[Transaction, Reservation], None] = lambda tx, r: None
+        self._timers: list[tuple[float, int, str, str]] = []
+        self._timer_seq = 0
+        self._timer_lock = threading.Lock()
+        self.timer_added = threading.Event()
+        self._configs: dict[tuple[str, int, str], RoutingConfig] = {}
+        self.rebuild()
 
-    return parse_configuration(flow.configuration, queue_exists)
+    def rebuild(self) -> None:
+        """Derive indexes and timers from the stored records (start-up and reset)."""
+        self.index.rebuild()
+        with self._timer_lock:
+            self._timers.clear()
+        for record in self.store.all("reservation"):
+            if isinstance(record, Reservation) and record.reservation_status == "pending":
+                if record.timeout_at is not None:
+                    self.schedule(record.timeout_at, "reservation", record.sid)
+        for record in self.store.all("task"):
+            if isinstance(record, Task):
+                self._schedule_task(record)
+
+    # -- workflow -----------------------------------------------------------------------------
+
+    def config(self, tx: Transaction, flow: Workflow) -> RoutingConfig:
+        key = (flow.sid, int(flow.date_updated * 1000), flow.configuration)
+        config = self._configs.get(key)
+        if config is None:
+            config = parse_configuration(flow.configuration, lambda sid: True)
+            if len(self._configs) > 512:
+                self._configs.clear()
+            self._configs[key] = config
+        return config
+
+    def current_target(self, tx: Transaction, task: Task) -> Target | None:
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow) or task.filter_index is None:
+            return None
+        config = self.config(tx, flow)
+        if task.filter_index == DEFAULT_FILTER:
+            return config.default
+        if task.filter_index >= len(config.filters):
+            return None
+        targets = config.filters[task.filter_index].targets
+        return targets[task.target_index] if task.target_index < len(targets) else None
+
+    def task_created(self, tx: Transaction, task: Task, now: float) -> Task:
+        events.emit(
+            tx,
+            now,
+            "workflow.entered",
+            task,
+            f"Task {task.sid} entered Workflow",
+            events.task_fields(tx, task, now),
+        )
+        task = self._route(tx, task, now, first_filter=0, allow_default=True)
+        self._schedule_task(task)
+        return task
+
+    def _route(
+        self, tx: Transaction, task: Task, now: float, first_filter: int, allow_default: bool
+    ) -> Task:
+        """Place the task at the first matching filter from ``first_filter`` (or the default)."""
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow):
+            return task
+        config = self.config(tx, flow)
+        doc = _attributes(task)
+        for position in range(first_filter, len(config.filters)):
+            if config.filters[position].expression.evaluate(doc):
+                return self._enter_step(tx, task, now, position, 0)
+        if allow_default and config.default is not None:
+            return self._enter_step(tx, task, now, DEFAULT_FILTER, 0)
+        reason = (
+            "Task canceled on Workflow timeout"
+            if task.filter_index is not None
+            else "Task did not match any workflow filter"
+        )
+        event = "workflow.timeout" if task.filter_index is not None else "workflow.skipped"
+        events.emit(
+            tx,
+            now,
+            event,
+            task,
+            f"Task {task.sid} left the workflow: {reason}",
+            events.task_fields(tx, task, now),
+        )
+        return self.cancel(tx, task, reason, now)
+
+    def _enter_step(
+        self, tx: Transaction, task: Task, now: float, filter_index: int, target_index: int
+    ) -> Task:
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        assert isinstance(flow, Workflow)
+        config = self.config(tx, flow)
+        if filter_index == DEFAULT_FILTER:
+            assert config.default is not None
+            target, name = config.default, "Default Filter"
+        else:
+            routing_filter = config.filters[filter_index]
+            target, name = routing_filter.targets[target_index], routing_filter.name
+        queue = tx.get(target.queue, "task_queue")
+        if not isinstance(queue, TaskQueue):  # deleted since the workflow was saved
+            return self.cancel(tx, task, f"TaskQueue {target.queue} no longer exists", now)
+        moved = task.task_queue_sid is not None and task.task_queue_sid != queue.sid
+        changes: dict[str, Any] = {
+            "filter_index": filter_index,
+            "target_index": target_index,
+            "step_deadline": now + target.timeout if target.timeout else None,
+        }
+        if task.task_queue_sid != queue.sid:
+            changes.update(task_queue_sid=queue.sid, task_queue_entered_date=now)
+        if target.priority is not None:
+            changes["priority"] = target.priority
+        task = tx.put(touch(task, now, **changes))
+        fields = events.task_fields(tx, task, now)
+        events.emit(
+            tx,
+            now,
+            "workflow.target-matched",
+            task,
+            f"Task {task.sid} matched {name} target {target_index}",
+            {**fields, "workflow_filter_name": name, "workflow_filter_target": queue.sid},
+        )
+        if moved:
+            events.emit(
+                tx,
+                now,
+                "task-queue.moved",
+                task,
+                f"Task {task.sid} moved to TaskQueue {queue.friendly_name}",
+                fields,
+            )
+        if moved or "task_queue_entered_date" in changes:
+            events.emit(
+                tx,
+                now,
+                "task-queue.entered",
+                task,
+                f"Task {task.sid} entered TaskQueue {queue.friendly_name}",
+                fields,
+            )
+        if task.step_deadline is not None:
+            self.schedule(task.step_deadline, "step", task.sid)
+        offered = self.offer(tx, task, now)
+        if offered.assignment_status == "pending" and target.skip_if is not None:
+            if target.skip_if.evaluate({"workers": self._presence(tx, queue)}):
+                return self._next_step(tx, offered, now, skipped=True)
+        return offered
+
+    def _next_step(self, tx: Transaction, task: Task, now: float, skipped: bool = False) -> Task:
+        """The current step timed out (or was skipped): next target, next filter, or out."""
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow) or task.filter_index is None:
+            return task
+        config = self.config(tx, flow)
+        queue = tx.get(task.task_queue_sid or "", "task_queue")
+        if not skipped and isinstance(queue, TaskQueue):
+            events.emit(
+                tx,
+                now,
+                "task-queue.timeout",
+                task,
+                f"Task {task.sid} timed out of TaskQueue {queue.friendly_name}",
+                events.task_fields(tx, task, now),
+            )
+        if task.filter_index == DEFAULT_FILTER:
+            return task  # the default filter has no timeout and nowhere further to go
+        targets = config.filters[task.filter_index].targets
+        if task.target_index + 1 < len(targets):
+            return self._enter_step(tx, task, now, task.filter_index, task.target_index + 1)
+        # Out of targets: later filters may still match; a skipped task may reach the default.
+        return self._route(tx, task, now, task.filter_index + 1, allow_default=skipped)
+
+    def _presence(self, tx: Transaction, queue: TaskQueue) -> dict[str, int]:
+        """``workers.available``, ``workers.unavailable`` and ``workers.WA…`` for ``skip_if``."""
+        counts = {"available": 0, "unavailable": 0}
+        for sid in self.index.members(queue):
+            worker = tx.get(sid, "worker")
+            if not isinstance(worker, Worker):
+                continue
+            counts["available" if is_available(tx, worker) else "unavailable"] += 1
+            counts[worker.activity_sid] = counts.get(worker.activity_sid, 0) + 1
+        return counts
+
+    def workflow_changed(self, tx: Transaction, flow: Workflow, now: float) -> None:
+        """``ReEvaluateTasks=true``: pending tasks of the workflow are routed again."""
+        for task in list(tx.group("task", "workspace_sid", flow.workspace_sid).values()):
+            if isinstance(task, Task) and task.workflow_sid == flow.sid:
+                if task.assignment_status == "pending":
+                    self._route(tx, task, now, first_filter=0, allow_default=True)
+
+    def task_changed(self, tx: Transaction, task: Task, now: float) -> Task:
+        """Attributes or priority changed: a waiting task is routed again from the top."""
+        if task.assignment_status != "pending":
+            return task
+        return self._route(tx, task, now, first_filter=0, allow_default=True)
+
+    def queue_changed(self, tx: Transaction, queue: TaskQueue, now: float) -> None:
+        """A queue's target or settings changed: its waiting tasks may now find workers."""
+        for sid in self.index.waiting(queue.sid):
+            task = tx.get(sid, "task")
+            if isinstance(task, Task) and task.assignment_status == "pending":
+                self.offer(tx, task, now)
+
+    # -- reserving ----------------------------------------------------------------------------
+
+    def offer(self, tx: Transaction, task: Task, now: float) -> Task:
+        """Reserve the best eligible workers of the task's current step (up to the queue's max)."""
+        if task.assignment_status != "pending" or not task.task_queue_sid:
+            return task
+        queue = tx.get(task.task_queue_sid, "task_queue")
+        ws = tx.get(task.workspace_sid, "workspace")
+        if not isinstance(queue, TaskQueue) or not isinstance(ws, Workspace):
+            return task
+        target = self.current_target(tx, task)
+        eligible = []
+        for sid in self.index.members(queue):
+            worker = tx.get(sid, "worker")
+            if (
+                isinstance(worker, Worker)
+                and is_available(tx, worker)
+                and in_queue(tx, worker, queue)
+                and has_room(tx, worker, task, ws.multi_task_enabled)
+                and step_allows(tx, worker, task, target)
+            ):
+                eligible.append(worker)
+        chosen = order_workers(eligible, target)[: queue.max_reserved_workers]
+        if not chosen:
+            return task
+        task = tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
+        for worker in chosen:
+            self._reserve(tx, task, worker, queue, ws, timeout, now)
+        return task
+
+    def _reserve(
+        self, tx: Transaction, task: Task, worker: Worker, queue: TaskQueue, ws: Workspace,
+        timeout: int, now: float,
+    ) -> Reservation:  # fmt: skip
+        reservation = tx.put(Reservation(
+            sid=wire.new_sid("WR"), account_sid=task.account_sid, date_created=now,
+            date_updated=now, workspace_sid=task.workspace_sid, task_sid=task.sid,
+            worker_sid=worker.sid, task_queue_sid=queue.sid, workflow_sid=task.workflow_sid,
+            timeout_at=now + timeout, previous_activity_sid=worker.activity_sid,
+        ))  # fmt: skip
+        events.emit(
+            tx,
+            now,
+            "reservation.created",
+            reservation,
+            f"Reservation {reservation.sid} created for worker {worker.friendly_name}",
+            self._reservation_fields(tx, reservation),
+        )
+        if not ws.multi_task_enabled and queue.reservation_activity_sid:
+            self.move_worker(tx, worker, queue.reservation_activity_sid, now)
+        self.schedule(reservation.timeout_at or now, "reservation", reservation.sid)
+        self.on_reservation(tx, reservation)
+        return reservation
+
+    def worker_changed(self, tx: Transaction, worker: Worker, now: float) -> None:
+        """The worker may take work now: give it the best waiting tasks of its queues."""
+        ws = tx.get(worker.workspace_sid, "workspace")
+        if not isinstance(ws, Workspace):
+            return
+        queues = [
+            q for q in tx.group("task_queue", "workspace_sid", worker.workspace_sid).values()
+            if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
+        ]  # fmt: skip
+        for _ in range(64):  # one task per round; multi-tasking workers take several
+            current = tx.get(worker.sid, "worker")
+            if not isinstance(current, Worker) or not is_available(tx, current):
+                return
+            best: tuple[Any, Task] | None = None
+            for queue in queues:
+                task = self._first_for(tx, queue, current, ws)
+                if task is not None:
+                    age = task.virtual_start_time
+                    key = (-task.priority, age if ws.prioritize_queue_order == "FIFO" else -age)
+                    if best is None or key < best[0]:
+                        best = (key, task)
+            if best is None:
+                return
+            task = best[1]
+            queue = tx.get(task.task_queue_sid or "", "task_queue")
+            assert isinstance(queue, TaskQueue)
+            flow = tx.get(task.workflow_sid or "", "workflow")
+            timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
+            tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
+            self._reserve(tx, task, current, queue, ws, timeout, now)
+
+    def _first_for(
+        self, tx: Transaction, queue: TaskQueue, worker: Worker, ws: Workspace
+    ) -> Task | None:
+        for sid in self.index.waiting(queue.sid):
+            task = tx.get(sid, "task")
+            if (
+                isinstance(task, Task)
+                and task.assignment_status == "pending"
+                and task.task_queue_sid == queue.sid
+                and has_room(tx, worker, task, ws.multi_task_enabled)
+                and step_allows(tx, worker, task, self.current_target(tx, task))
+            ):
+                return task
+        return None
+
+    # -- reservation outcomes -------------------------------------------------------------
+
+    def accept(self, tx: Transaction, reservation: Reservation, now: float) -> Reservation:
+        task = _get(tx, reservation.task_sid, Task)
+        worker = _get(tx, reservation.worker_sid, Worker)
+        reservation = tx.put(touch(reservation, now, reservation_status="accepted"))
+        task = tx.put(touch(task, now, assignment_status="assigned", step_deadline=None))
+        events.emit(
+            tx,
+            now,
+            "reservation.accepted",
+            reservation,
+            f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
+            self._reservation_fields(tx, reservation),
+        )
+        for other in list(tx.group("reservation", "task_sid", task.sid).values()):
+            if isinstance(other, Reservation) and other.reservation_status == "pending":
+                self._end(tx, other, "rescinded", None, now)
+        ws = _get(tx, task.workspace_sid, Workspace)
+        queue = tx.get(reservation.task_queue_sid or "", "task_queue")
+        if not ws.multi_task_enabled and isinstance(queue, TaskQueue):
+            if queue.assignment_activity_sid:
+                self.move_worker(tx, worker, queue.assignment_activity_sid, now)
+        return _get(tx, reservation.sid, Reservation)
+
+    def reject(
+        self, tx: Transaction, reservation: Reservation, activity_sid: str | None, now: float
+    ) -> Reservation:
+        return self._end(tx, reservation, "rejected", activity_sid, now)
+
+    def timeout(self, tx: Transaction, reservation: Reservation, now: float) -> Reservation:
+        ws = _get(tx, reservation.workspace_sid, Workspace)
+        return self._end(tx, reservation, "timeout", ws.timeout_activity_sid, now)
+
+    def _end(
+        self, tx: Transaction, reservation: Reservation, status: str, activity_sid: str | None,
+        now: float,
+    ) -> Reservation:  # fmt: skip
+        """rejected / timeout / rescinded / canceled: close it, move the worker, free the task."""
+        reservation = tx.put(touch(reservation, now, reservation_status=status))
+        events.emit(
+            tx,
+            now,
+            f"reservation.{status}",
+            reservation,
+            f"Reservation {reservation.sid} {status}",
+            self._reservation_fields(tx, reservation),
+        )
+        worker = tx.get(reservation.worker_sid, "worker")
+        ws = _get(tx, reservation.workspace_sid, Workspace)
+        if isinstance(worker, Worker):
+            target = activity_sid
+            if target is None and not ws.multi_task_enabled and status != "timeout":
+                target = reservation.previous_activity_sid  # DESIGN.md decision 5
+            if target:
+                self.move_worker(tx, worker, target, now)
+        task = tx.get(reservation.task_sid, "task")
+        if not isinstance(task, Task) or task.assignment_status != "reserved":
+            return reservation
+        if any(
+            isinstance(r, Reservation) and r.reservation_status == "pending"
+            for r in tx.group("reservation", "task_sid", task.sid).values()
+        ):
+            return reservation  # multi-reservation: the task waits for the others
+        task = tx.put(touch(task, now, assignment_status="pending"))
+        if task.offers >= MAX_ASSIGNMENTS:
+            self.cancel(tx, task, "Max Assignment Count reached", now)
+        elif task.step_deadline is not None and task.step_deadline <= now:
+            self._next_step(tx, task, now)
+        else:
+            self.offer(tx, task, now)
+        return _get(tx, reservation.sid, Reservation)
+
+    # -- task outcomes -------------------------------------------------------------------
+
+    def cancel(self, tx: Transaction, task: Task, reason: str, now: float) -> Task:
+        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+            if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
+                self._close(tx, reservation, "canceled", now)
+        task = _get(tx, task.sid, Task)
+        task = tx.put(touch(task, now, assignment_status="canceled", reason=reason,
+                            step_deadline=None))  # fmt: skip
+        events.emit(
+            tx,
+            now,
+            "task.canceled",
+            task,
+            f"Task {task.sid} canceled: {reason}",
+            {**events.task_fields(tx, task, now), "task_canceled_reason": reason},
+        )
+        self.schedule(now + PURGE_AFTER, "purge", task.sid)
+        return task
+
+    def task_status_changed(
+        self, tx: Transaction, task: Task, status: str, reason: str | None, now: float
+    ) -> Task:
+        if status == "canceled":
+            return self.cancel(tx, task, reason or "", now)
+        closing = "completed" if status == "completed" else "wrapping"
+        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+            if isinstance(reservation, Reservation) and reservation.reservation_status in (
+                "accepted", "wrapping",
+            ):  # fmt: skip
+                if reservation.reservation_status != closing:
+                    self._close(tx, reservation, closing, now)
+        task = tx.put(touch(_get(tx, task.sid, Task), now, assignment_status=status,
+                            reason=reason if status == "completed" else task.reason))  # fmt: skip
+        fields = events.task_fields(tx, task, now)
+        if status == "completed":
+            events.emit(
+                tx,
+                now,
+                "task.completed",
+                task,
+                f"Task {task.sid} completed",
+                {**fields, "task_completed_reason": reason},
+            )
+            self.schedule(now + PURGE_AFTER, "purge", task.sid)
+        else:
+            events.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
+        # A multi-tasking worker has capacity again (single-tasking activity does not change).
+        for reservation in tx.group("reservation", "task_sid", task.sid).values():
+            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+            if isinstance(worker, Worker):
+                self.worker_changed(tx, worker, now)
+        return task
+
+    def task_deleted(self, tx: Transaction, task: Task, now: float) -> None:
+        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+            if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
+                self._close(tx, reservation, "canceled", now)
+
+    def _close(self, tx: Transaction, reservation: Reservation, status: str, now: float) -> None:
+        """A reservation ends because its task ended (canceled / wrapping / completed)."""
+        event_type = {"canceled": "reservation.canceled", "completed": "reservation.completed",
+                      "wrapping": "reservation.wrapup"}[status]  # fmt: skip
+        reservation = tx.put(touch(reservation, now, reservation_status=status))
+        events.emit(
+            tx,
+            now,
+            event_type,
+            reservation,
+            f"Reservation {reservation.sid} {status}",
+            self._reservation_fields(tx, reservation),
+        )
+        ws = _get(tx, reservation.workspace_sid, Workspace)
+        worker = tx.get(reservation.worker_sid, "worker")
+        if status == "canceled" and not ws.multi_task_enabled and isinstance(worker, Worker):
+            if reservation.previous_activity_sid:
+                self.move_worker(tx, worker, reservation.previous_activity_sid, now)
+
+    # -- workers --------------------------------------------------------------------------
+
+    def move_worker(self, tx: Transaction, worker: Worker, activity_sid: str, now: float) -> Worker:
+        """TaskRouter moving a worker to an activity, with its ``worker.activity.update``."""
+        current = _get(tx, worker.sid, Worker)
+        if current.activity_sid == activity_sid:
+            return current
+        previous = tx.get(current.activity_sid, "activity")
+        spent = now - current.date_status_changed
+        moved = tx.put(touch(current, now, activity_sid=activity_sid, date_status_changed=now))
+        activity = tx.get(activity_sid, "activity")
+        events.emit(
+            tx, now, "worker.activity.update", moved,
+            f"Worker {moved.friendly_name} updated to "
+            f"{getattr(activity, 'friendly_name', activity_sid)} Activity",
+            {**events.worker_fields(tx, moved),
+             "worker_previous_activity_sid": getattr(previous, "sid", None),
+             "worker_previous_activity_name": getattr(previous, "friendly_name", None),
+             "worker_time_in_previous_activity": int(spent),
+             "worker_time_in_previous_activity_ms": int(spent * 1000)},
+        )  # fmt: skip
+        if isinstance(activity, Activity) and activity.available:
+            self.worker_changed(tx, moved, now)
+        return _get(tx, worker.sid, Worker)
+
+    def reject_pending(self, tx: Transaction, worker: Worker, now: float) -> None:
+        """``RejectPendingReservations=true`` with a move to an unavailable activity."""
+        if is_available(tx, worker):
+            return
+        for reservation in list(tx.group("reservation", "worker_sid", worker.sid).values()):
+            if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
+                self._end(tx, reservation, "rejected", worker.activity_sid, now)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def schedule(self, due: float, kind: str, sid: str) -> None:
+        with self._timer_lock:
+            self._timer_seq += 1
+            heapq.heappush(self._timers, (due, self._timer_seq, kind, sid))
+        self.timer_added.set()
+
+    def _schedule_task(self, task: Task) -> None:
+        if task.assignment_status in ("pending", "reserved"):
+            self.schedule(task.date_created + task.timeout, "ttl", task.sid)
+            if task.step_deadline is not None:
+                self.schedule(task.step_deadline, "step", task.sid)
+        elif task.assignment_status in ("canceled", "completed"):
+            self.schedule(task.date_updated + PURGE_AFTER, "purge", task.sid)
+
+    def next_due(self) -> float | None:
+        with self._timer_lock:
+            return self._timers[0][0] if self._timers else None
+
+    def fire_due(self, now: float) -> int:
+        """Fire every timer due at ``now``, oldest first, each at its own due time."""
+        fired = 0
+        while True:
+            with self._timer_lock:
+                if not self._timers or self._timers[0][0] > now:
+                    return fired
+                due, _seq, kind, sid = heapq.heappop(self._timers)
+            with self.store.transaction() as tx:
+                if self._fire(tx, kind, sid, due):
+                    fired += 1
+
+    def _fire(self, tx: Transaction, kind: str, sid: str, due: float) -> bool:
+        record = tx.get(sid)
+        if kind == "reservation":
+            if isinstance(record, Reservation) and record.reservation_status == "pending":
+                if record.timeout_at is not None and record.timeout_at <= due:
+                    self.timeout(tx, record, due)
+                    return True
+            return False
+        if not isinstance(record, Task):
+            return False
+        if kind == "ttl" and record.assignment_status in ("pending", "reserved"):
+            if record.date_created + record.timeout <= due:
+                self.cancel(tx, record, "Task TTL Exceeded", due)
+                return True
+        elif kind == "step" and record.assignment_status == "pending":
+            if record.step_deadline is not None and record.step_deadline <= due:
+                self._next_step(tx, record, due)
+                return True
+        elif kind == "purge" and record.assignment_status in ("canceled", "completed"):
+            if record.date_updated + PURGE_AFTER <= due:
+                for reservation in tx.group("reservation", "task_sid", sid).values():
+                    tx.delete(reservation)
+                for call in tx.group("call", "task_sid", sid).values():
+                    tx.delete(call)
+                tx.delete(record)
+                return True
+        return False
+
+    # -- REST reservation updates ---------------------------------------------------------
+
+    def update_reservation(
+        self, tx: Transaction, reservation: Reservation, status: str | None,
+        activity_sid: str | None, now: float,
+    ) -> Reservation:  # fmt: skip
+        current = reservation.reservation_status
+        if current == "rescinded":
+            raise Gone(f"Reservation {reservation.sid} was rescinded: another worker "
+                       "accepted the task")  # fmt: skip
+        if status in ("accepted", "rejected"):
+            if current != "pending":
+                raise BadRequest(f"Reservation {reservation.sid} is {current}; only a pending "
+                                 f"reservation can be {status}")  # fmt: skip
+            if activity_sid is not None:
+                _activity(tx, reservation.workspace_sid, activity_sid, "WorkerActivitySid")
+            if status == "accepted":
+                return self.accept(tx, reservation, now)
+            return self.reject(tx, reservation, activity_sid, now)
+        if status in ("wrapping", "completed"):
+            allowed = ("accepted",) if status == "wrapping" else ("accepted", "wrapping")
+            if current not in allowed:
+                raise BadRequest(f"Reservation {reservation.sid} is {current}; it can become "
+                                 f"{status} only from {' or '.join(allowed)}")  # fmt: skip
+            task = _get(tx, reservation.task_sid, Task)
+            if task.assignment_status != status:
+                self.task_status_changed(tx, task, status, f"reservation {status}", now)
+            return _get(tx, reservation.sid, Reservation)
+        raise BadRequest(f"ReservationStatus {status} is set by TaskRouter; a client may set "
+                         "accepted, rejected, wrapping or completed")  # fmt: skip
+
+    def _reservation_fields(self, tx: Transaction, reservation: Reservation) -> dict[str, Any]:
+        task = tx.get(reservation.task_sid, "task")
+        worker = tx.get(reservation.worker_sid, "worker")
+        data: dict[str, Any] = {"reservation_sid": reservation.sid}
+        if isinstance(task, Task):
+            data.update(events.task_fields(tx, task, self.now()))
+        if isinstance(worker, Worker):
+            data.update(events.worker_fields(tx, worker))
+        data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")
+        return data
+
+
+def _get(tx: Transaction, sid: str, cls: type[Any]) -> Any:
+    record = tx.get(sid)
+    assert isinstance(record, cls), f"{sid} is not a {cls.__name__}"
+    return record
+
+
+def _activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
+    activity = tx.get(sid, "activity")
+    if not isinstance(activity, Activity) or activity.workspace_sid != workspace_sid:
+        raise BadRequest(f"{param} {sid!r} is not an activity of this workspace")
+    return activity
 
 
 def _attributes(task: Task) -> dict[str, Any]:
@@ -43,413 +654,3 @@ def _attributes(task: Task) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def match_target(tx: Transaction, task: Task) -> tuple[str, Target] | None:
-    """The first matching filter's first target (or the default filter's), with its name."""
-    flow = tx.get(task.workflow_sid or "", "workflow")
-    if not isinstance(flow, Workflow):
-        return None
-    config = configuration(tx, flow)
-    doc = _attributes(task)
-    for routing_filter in config.filters:
-        if routing_filter.expression.evaluate(doc):
-            return routing_filter.name, routing_filter.targets[0]
-    if config.default is not None:
-        return "Default Filter", config.default
-    return None
-
-
-def task_created(tx: Transaction, task: Task, now: float) -> Task:
-    events.emit(
-        tx,
-        now,
-        "workflow.entered",
-        task,
-        f"Task {task.sid} entered Workflow",
-        events.task_fields(tx, task, now),
-    )
-    return _place(tx, task, now)
-
-
-def _place(tx: Transaction, task: Task, now: float) -> Task:
-    matched = match_target(tx, task)
-    if matched is None:
-        return task
-    name, target = matched
-    queue = tx.get(target.queue, "task_queue")
-    assert isinstance(queue, TaskQueue)
-    changes: dict[str, Any] = {"task_queue_sid": queue.sid, "task_queue_entered_date": now}
-    if target.priority is not None:
-        changes["priority"] = target.priority
-    task = tx.put(touch(task, now, **changes))
-    fields = events.task_fields(tx, task, now)
-    events.emit(
-        tx,
-        now,
-        "workflow.target-matched",
-        task,
-        f"Task {task.sid} matched filter {name}",
-        {**fields, "workflow_filter_name": name, "workflow_filter_target": queue.sid},
-    )
-    events.emit(
-        tx,
-        now,
-        "task-queue.entered",
-        task,
-        f"Task {task.sid} entered TaskQueue {queue.friendly_name}",
-        fields,
-    )
-    return offer(tx, task, now)
-
-
-def task_changed(tx: Transaction, task: Task, now: float) -> Task:
-    """Attributes or priority changed: a task still waiting is routed again."""
-    if task.assignment_status != "pending":
-        return task
-    return _place(tx, task, now)
-
-
-def task_status_changed(
-    tx: Transaction, task: Task, status: str, reason: str | None, now: float
-) -> Task:
-    if status == "canceled":
-        _close_reservations(tx, task, "canceled", now)
-    task = tx.put(touch(task, now, assignment_status=status, reason=reason))
-    fields = {**events.task_fields(tx, task, now)}
-    if status == "canceled":
-        fields["task_canceled_reason"] = reason
-        events.emit(tx, now, "task.canceled", task, f"Task {task.sid} canceled", fields)
-    elif status == "completed":
-        fields["task_completed_reason"] = reason
-        _close_reservations(tx, task, "completed", now, statuses=("accepted", "wrapping"))
-        events.emit(tx, now, "task.completed", task, f"Task {task.sid} completed", fields)
-    elif status == "wrapping":
-        _close_reservations(tx, task, "wrapping", now, statuses=("accepted",))
-        events.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
-    return task
-
-
-def task_deleted(tx: Transaction, task: Task, now: float) -> None:
-    _close_reservations(tx, task, "canceled", now)
-
-
-def _close_reservations(
-    tx: Transaction,
-    task: Task,
-    status: str,
-    now: float,
-    statuses: tuple[str, ...] = OPEN_RESERVATIONS,
-) -> None:
-    event_type = {
-        "canceled": "reservation.canceled",
-        "completed": "reservation.completed",
-        "wrapping": "reservation.wrapup",
-    }[status]
-    for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
-        assert isinstance(reservation, Reservation)
-        if reservation.reservation_status not in statuses:
-            continue
-        reservation = tx.put(touch(reservation, now, reservation_status=status))
-        worker = tx.get(reservation.worker_sid, "worker")
-        data = {**events.task_fields(tx, task, now), "reservation_sid": reservation.sid}
-        if isinstance(worker, Worker):
-            data.update(events.worker_fields(tx, worker))
-        events.emit(
-            tx, now, event_type, reservation, f"Reservation {reservation.sid} {status}", data
-        )
-        ws = tx.get(task.workspace_sid, "workspace")
-        previous = reservation.extra.get("previous_activity_sid")
-        single = isinstance(ws, Workspace) and not ws.multi_task_enabled
-        if status == "canceled" and single and previous and isinstance(worker, Worker):
-            move_worker(tx, worker, previous, now)
-
-
-# -- reservations ---------------------------------------------------------------------------
-
-
-def _worker_free(tx: Transaction, worker: Worker, task: Task, multi: bool) -> bool:
-    activity = tx.get(worker.activity_sid, "activity")
-    if not isinstance(activity, Activity) or not activity.available:
-        return False
-    held = [
-        r
-        for r in tx.group("reservation", "worker_sid", worker.sid).values()
-        if r.reservation_status == "pending"
-    ]  # type: ignore[attr-defined]
-    if any(r.task_sid == task.sid for r in held):  # type: ignore[attr-defined]
-        return False
-    if not multi:
-        return not held
-    channel = next(
-        (
-            c
-            for c in tx.group("worker_channel", "worker_sid", worker.sid).values()
-            if c.task_channel_sid == task.task_channel_sid
-        ),
-        None,
-    )  # type: ignore[attr-defined]
-    if not isinstance(channel, WorkerChannel) or not channel.available:
-        return False
-    busy = sum(
-        1
-        for r in tx.group("reservation", "worker_sid", worker.sid).values()
-        if r.reservation_status in ("pending", "accepted")  # type: ignore[attr-defined]
-        and _open(tx, r.task_sid, task.task_channel_sid)
-    )  # type: ignore[attr-defined]
-    return busy < channel.configured_capacity
-
-
-def _open(tx: Transaction, task_sid: str, channel_sid: str | None) -> bool:
-    task = tx.get(task_sid, "task")
-    return (
-        isinstance(task, Task)
-        and task.task_channel_sid == channel_sid
-        and task.assignment_status in ("reserved", "assigned", "wrapping")
-    )
-
-
-def offer(tx: Transaction, task: Task, now: float) -> Task:
-    """Reserve eligible workers of the task's queue (longest idle first) for a pending task."""
-    if task.assignment_status != "pending" or not task.task_queue_sid:
-        return task
-    queue = tx.get(task.task_queue_sid, "task_queue")
-    workspace = tx.get(task.workspace_sid, "workspace")
-    if not isinstance(queue, TaskQueue) or not isinstance(workspace, Workspace):
-        return task
-    from .resources.workers import matches_queue  # here: workers imports the engine's users
-
-    candidates = [
-        w
-        for w in tx.group("worker", "workspace_sid", task.workspace_sid).values()
-        if isinstance(w, Worker)
-        and matches_queue(w, queue, tx)
-        and _worker_free(tx, w, task, workspace.multi_task_enabled)
-    ]
-    candidates.sort(key=lambda w: (w.date_status_changed, w.date_created))
-    for worker in candidates[: queue.max_reserved_workers]:
-        task = _reserve(tx, task, worker, queue, workspace, now)
-    return task
-
-
-def _reserve(
-    tx: Transaction, task: Task, worker: Worker, queue: TaskQueue, ws: Workspace, now: float
-) -> Task:
-    reservation = tx.put(
-        Reservation(
-            sid=wire.new_sid("WR"),
-            account_sid=task.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=task.workspace_sid,
-            task_sid=task.sid,
-            worker_sid=worker.sid,
-            extra={"previous_activity_sid": worker.activity_sid},
-        )
-    )
-    task = tx.put(touch(task, now, assignment_status="reserved"))
-    data = {
-        **events.task_fields(tx, task, now),
-        **events.worker_fields(tx, worker),
-        "reservation_sid": reservation.sid,
-    }
-    events.emit(
-        tx,
-        now,
-        "reservation.created",
-        reservation,
-        f"Reservation {reservation.sid} created for {worker.friendly_name}",
-        data,
-    )
-    if not ws.multi_task_enabled and queue.reservation_activity_sid:
-        move_worker(tx, worker, queue.reservation_activity_sid, now)
-    return task
-
-
-def move_worker(tx: Transaction, worker: Worker, activity_sid: str, now: float) -> Worker:
-    """TaskRouter moving a worker to another activity, with its worker.activity.update event."""
-    current = tx.get(worker.sid, "worker")
-    assert isinstance(current, Worker)
-    if current.activity_sid == activity_sid:
-        return current
-    previous = tx.get(current.activity_sid, "activity")
-    spent = now - current.date_status_changed
-    moved = tx.put(touch(current, now, activity_sid=activity_sid, date_status_changed=now))
-    new_activity = tx.get(activity_sid, "activity")
-    events.emit(
-        tx,
-        now,
-        "worker.activity.update",
-        moved,
-        f"Worker {moved.friendly_name} updated to "
-        f"{getattr(new_activity, 'friendly_name', activity_sid)} Activity",
-        {
-            **events.worker_fields(tx, moved),
-            "worker_previous_activity_sid": getattr(previous, "sid", None),
-            "worker_previous_activity_name": getattr(previous, "friendly_name", None),
-            "worker_time_in_previous_activity": int(spent),
-            "worker_time_in_previous_activity_ms": int(spent * 1000),
-        },
-    )
-    return moved
-
-
-def worker_changed(tx: Transaction, worker: Worker, now: float) -> None:
-    """A worker may have become available: offer it the waiting tasks it can take."""
-    activity = tx.get(worker.activity_sid, "activity")
-    if not isinstance(activity, Activity) or not activity.available:
-        return
-    waiting = [
-        t
-        for t in tx.group("task", "workspace_sid", worker.workspace_sid).values()
-        if isinstance(t, Task) and t.assignment_status == "pending" and t.task_queue_sid
-    ]
-    waiting.sort(key=lambda t: (-t.priority, t.virtual_start_time, t.date_created))
-    for task in waiting:
-        offer(tx, task, now)
-
-
-def update_reservation(
-    tx: Transaction,
-    reservation: Reservation,
-    status: str | None,
-    instruction: str | None,
-    activity_sid: str | None,
-    params: Params,
-    now: float,
-) -> Reservation:
-    if instruction in ("dequeue", "call", "redirect", "conference", "supervise"):
-        raise BadRequest(
-            f"Instruction {instruction} needs a voice call; the sandbox supports "
-            "accept and reject (or ReservationStatus accepted/rejected)"
-        )
-    wanted = (
-        "accepted" if instruction == "accept" else "rejected" if instruction == "reject" else status
-    )
-    current = reservation.reservation_status
-    if wanted == "rescinded" or current == "rescinded":
-        raise Gone(f"Reservation {reservation.sid} was rescinded: another worker accepted the task")
-    if wanted in ("accepted", "rejected"):
-        if current != "pending":
-            raise BadRequest(
-                f"Reservation {reservation.sid} is {current}; only a pending "
-                f"reservation can be {wanted}"
-            )
-        if wanted == "accepted":
-            return accept(tx, reservation, now)
-        return reject(tx, reservation, activity_sid, now)
-    if wanted in ("wrapping", "completed"):
-        allowed = ("accepted",) if wanted == "wrapping" else ("accepted", "wrapping")
-        if current not in allowed:
-            raise BadRequest(
-                f"Reservation {reservation.sid} is {current}; it can become "
-                f"{wanted} only from {' or '.join(allowed)}"
-            )
-        task = tx.get(reservation.task_sid, "task")
-        assert isinstance(task, Task)
-        if task.assignment_status != wanted:
-            task_status_changed(tx, task, wanted, f"reservation {wanted}", now)
-        updated = tx.get(reservation.sid, "reservation")
-        assert isinstance(updated, Reservation)
-        return updated
-    raise BadRequest(
-        f"ReservationStatus {wanted} is set by TaskRouter; a client may set "
-        "accepted, rejected, wrapping or completed"
-    )
-
-
-def accept(tx: Transaction, reservation: Reservation, now: float) -> Reservation:
-    task = tx.get(reservation.task_sid, "task")
-    worker = tx.get(reservation.worker_sid, "worker")
-    assert isinstance(task, Task) and isinstance(worker, Worker)
-    reservation = tx.put(touch(reservation, now, reservation_status="accepted"))
-    task = tx.put(touch(task, now, assignment_status="assigned"))
-    data = {
-        **events.task_fields(tx, task, now),
-        **events.worker_fields(tx, worker),
-        "reservation_sid": reservation.sid,
-    }
-    events.emit(
-        tx,
-        now,
-        "reservation.accepted",
-        reservation,
-        f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
-        data,
-    )
-    for other in list(tx.group("reservation", "task_sid", task.sid).values()):
-        if other.sid != reservation.sid and other.reservation_status == "pending":  # type: ignore[attr-defined]
-            _end_unaccepted(tx, other, "rescinded", None, now)  # type: ignore[arg-type]
-    queue = tx.get(task.task_queue_sid or "", "task_queue")
-    ws = tx.get(task.workspace_sid, "workspace")
-    single = isinstance(ws, Workspace) and not ws.multi_task_enabled
-    if single and isinstance(queue, TaskQueue) and queue.assignment_activity_sid:
-        move_worker(tx, worker, queue.assignment_activity_sid, now)
-    return reservation
-
-
-def reject(
-    tx: Transaction, reservation: Reservation, activity_sid: str | None, now: float
-) -> Reservation:
-    if activity_sid is not None:
-        activity = tx.get(activity_sid, "activity")
-        if activity is None or activity.workspace_sid != reservation.workspace_sid:  # type: ignore[attr-defined]
-            raise BadRequest(
-                f"WorkerActivitySid {activity_sid!r} is not an activity of this workspace"
-            )
-    reservation = _end_unaccepted(tx, reservation, "rejected", activity_sid, now)
-    return reservation
-
-
-def _end_unaccepted(
-    tx: Transaction, reservation: Reservation, status: str, activity_sid: str | None, now: float
-) -> Reservation:
-    """rejected / timeout / rescinded: the worker moves on; the task waits for someone else."""
-    reservation = tx.put(touch(reservation, now, reservation_status=status))
-    task = tx.get(reservation.task_sid, "task")
-    worker = tx.get(reservation.worker_sid, "worker")
-    assert isinstance(task, Task) and isinstance(worker, Worker)
-    data = {
-        **events.task_fields(tx, task, now),
-        **events.worker_fields(tx, worker),
-        "reservation_sid": reservation.sid,
-    }
-    events.emit(
-        tx,
-        now,
-        f"reservation.{status}",
-        reservation,
-        f"Reservation {reservation.sid} {status}",
-        data,
-    )
-    ws = tx.get(task.workspace_sid, "workspace")
-    single = isinstance(ws, Workspace) and not ws.multi_task_enabled
-    if status == "rejected":
-        target = activity_sid or (
-            reservation.extra.get("previous_activity_sid") if single else None
-        )
-        if target:
-            worker = move_worker(tx, worker, target, now)
-    elif status == "rescinded" and single:
-        previous = reservation.extra.get("previous_activity_sid")
-        if previous:
-            worker = move_worker(tx, worker, previous, now)
-    still_open = any(
-        r.reservation_status == "pending"  # type: ignore[attr-defined]
-        for r in tx.group("reservation", "task_sid", task.sid).values()
-    )
-    if task.assignment_status == "reserved" and not still_open:
-        task = tx.put(touch(task, now, assignment_status="pending"))
-        if status != "rescinded":
-            offer(tx, task, now)
-    return reservation
-
-
-def reject_pending(tx: Transaction, worker: Worker, now: float) -> None:
-    """RejectPendingReservations=true on a move to an unavailable activity."""
-    activity = tx.get(worker.activity_sid, "activity")
-    if isinstance(activity, Activity) and activity.available:
-        return
-    for reservation in list(tx.group("reservation", "worker_sid", worker.sid).values()):
-        if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
-            _end_unaccepted(tx, reservation, "rejected", worker.activity_sid, now)

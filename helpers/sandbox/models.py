@@ -9,7 +9,7 @@ modules.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 
@@ -120,6 +120,11 @@ class Task(Record):
     ignore_capacity: bool | None = None
     addons: str = "{}"
     version: int = 0
+    # Where the task is in its workflow: filter index (-1: default filter) and target index.
+    filter_index: int | None = None
+    target_index: int = 0
+    step_deadline: float | None = None  # when the current target's timeout moves it on
+    offers: int = 0  # pending -> reserved transitions, capped by the max assignment count
 
 
 @dataclass(slots=True)
@@ -130,7 +135,27 @@ class Reservation(Record):
     worker_sid: str = ""
     reservation_status: str = "pending"
     version: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    task_queue_sid: str | None = None
+    workflow_sid: str | None = None
+    timeout_at: float | None = None  # the reservation timer (workflow task_reservation_timeout)
+    previous_activity_sid: str | None = None  # where reject sends the worker back to
+
+
+@dataclass(slots=True)
+class Call(Record):
+    """A simulated voice call made by a dequeue/call/conference/redirect instruction."""
+
+    kind: ClassVar[str] = "call"
+    workspace_sid: str = ""
+    task_sid: str = ""
+    reservation_sid: str = ""
+    worker_sid: str = ""
+    instruction: str = ""
+    to: str | None = None
+    from_: str | None = None
+    url: str | None = None
+    status: str = "in-progress"
+    post_work_activity_sid: str | None = None
 
 
 KINDS: dict[str, type[Record]] = {
@@ -145,6 +170,7 @@ KINDS: dict[str, type[Record]] = {
         Workflow,
         Task,
         Reservation,
+        Call,
     )
 }
 

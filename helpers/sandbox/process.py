@@ -109,6 +109,7 @@ def serve(
     signal.signal(signal.SIGINT, shutdown)
     thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     thread.start()
+    sandbox.start_timers()
     actual_port = server.server_address[1]
     print(
         f"TaskRouter sandbox listening on {base_url(host, actual_port)} "

@@ -57,6 +57,10 @@ class Context:
     def store(self):
         return self.sandbox.store
 
+    @property
+    def engine(self):
+        return self.sandbox.engine
+
     def now(self) -> float:
         return self.sandbox.clock.now()
 

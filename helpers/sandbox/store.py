@@ -43,6 +43,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workspace": ("account_sid",),
     "worker_channel": ("workspace_sid", "worker_sid"),
     "reservation": ("workspace_sid", "task_sid", "worker_sid"),
+    "call": ("workspace_sid", "task_sid"),
 }
 DEFAULT_GROUP = ("workspace_sid",)
 
@@ -89,12 +90,16 @@ class Store:
             return None
         return record
 
+    def all(self, kind: str) -> list[Record]:
+        return [r for r in self._records.values() if r.kind == kind]
+
     def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
         """Records of ``kind`` whose ``attr`` equals ``value``, in creation order."""
         return self._groups.get((kind, attr, value), {})
 
     def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self.lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
@@ -105,7 +110,9 @@ class Store:
         sql = f"SELECT data FROM events WHERE {where} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [json.loads(row[0]) for row in self._db.execute(sql, tuple(params))]
+        with self.lock:  # one connection: never read another thread's uncommitted rows
+            rows = self._db.execute(sql, tuple(params)).fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     # -- writes --------------------------------------------------------------------------
 
@@ -198,6 +205,7 @@ class Transaction:
         self.puts: dict[str, Record] = {}
         self.deletes: dict[str, Record] = {}
         self.events: list[dict[str, Any]] = []
+        self.after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Transaction:
         self.store.lock.acquire()
@@ -209,6 +217,9 @@ class Transaction:
                 self.store._commit(self.puts, self.deletes, self.events)
                 for listener in self.store.listeners:
                     listener(list(self.puts.values()), list(self.deletes.values()), self.events)
+            if exc_type is None:
+                for action in self.after_commit:
+                    action()
         finally:
             self.store.lock.release()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import engine, wire
+from .. import instructions, wire
 from ..errors import BadRequest
 from ..models import Reservation, Task, Worker
 from ..router import Context, Response, Routes, ok
@@ -110,21 +110,24 @@ def _update(
 ) -> Response:
     p = ctx.params
     status = p.enum("ReservationStatus", STATUSES)
-    instruction = p.enum("Instruction", INSTRUCTIONS, fold=True)
+    name = p.enum("Instruction", INSTRUCTIONS, fold=True)
     activity_sid = p.str("WorkerActivitySid")
-    if status is None and instruction is None:
+    if status is None and name is None:
         raise BadRequest("Pass ReservationStatus (e.g. accepted or rejected) or an Instruction")
     now = ctx.now()
     with ctx.transaction() as tx:
         reservation = child_of(ctx, Reservation, workspace_sid, sid, tx, **parent)
         check_if_match(ctx, reservation)
-        reservation = engine.update_reservation(
-            tx,
-            reservation,
-            status,
-            instruction.lower() if instruction else None,
-            activity_sid,
-            p,
-            now,
-        )
+        if name is not None and name.lower() not in ("accept", "reject"):
+            if name.lower() == "supervise" and by_worker:
+                raise BadRequest("Instruction supervise is only available on a task's reservation")
+            try:
+                instruction = instructions.from_rest(name.lower(), p)
+                reservation = instructions.execute(ctx.engine, tx, reservation, instruction, now)
+            except instructions.InstructionError as error:
+                raise BadRequest(error.message, code=error.code) from None
+        else:
+            if name is not None:
+                status = "accepted" if name.lower() == "accept" else "rejected"
+            reservation = ctx.engine.update_reservation(tx, reservation, status, activity_sid, now)
         return ok(render(reservation, tx, by_worker), etag=reservation.version)

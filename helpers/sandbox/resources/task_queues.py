@@ -182,6 +182,7 @@ def update_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 f"TaskQueue {queue.friendly_name} expression updated",
                 events.describe(queue),
             )
+        ctx.engine.queue_changed(tx, queue, now)
         return ok(render(queue, tx))
 
 

@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from .. import engine, events, wire
+from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Task, Workflow, touch
@@ -162,7 +162,7 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
             f"Task {task.sid} created",
             events.task_fields(tx, task, now),
         )
-        task = engine.task_created(tx, task, now)
+        task = ctx.engine.task_created(tx, task, now)
         return ok(render(task, tx, now), 201, etag=task.version)
 
 
@@ -306,9 +306,9 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 events.task_fields(tx, task, now),
             )
         if status is not None and status != task.assignment_status:
-            task = engine.task_status_changed(tx, task, status, reason, now)
+            task = ctx.engine.task_status_changed(tx, task, status, reason, now)
         elif attributes is not None or priority is not None:
-            task = engine.task_changed(tx, task, now)
+            task = ctx.engine.task_changed(tx, task, now)
         return ok(render(task, tx, now), etag=task.version)
 
 
@@ -318,7 +318,7 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
-        engine.task_deleted(tx, task, now)
+        ctx.engine.task_deleted(tx, task, now)
         for reservation in tx.group("reservation", "task_sid", Sid).values():
             tx.delete(reservation)
         tx.delete(task)

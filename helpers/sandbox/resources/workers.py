@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .. import engine, events, wire
+from .. import events, wire
 from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
 from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
+from ..routing import in_queue, worker_document
 from ..store import Transaction
 from .common import (
     check_activity,
@@ -57,28 +57,12 @@ def render(worker: Worker, store: Any) -> dict[str, Any]:
 
 
 def expression_document(worker: Worker, store: Any) -> dict[str, Any]:
-    """What TargetWorkers expressions see: attributes plus sid, name and activity."""
-    try:
-        doc = json.loads(worker.attributes)
-    except ValueError:
-        doc = {}
     activity = store.get(worker.activity_sid)
-    return {
-        **doc,
-        "sid": worker.sid,
-        "friendly_name": worker.friendly_name,
-        "activity_sid": worker.activity_sid,
-        "activity_name": activity.friendly_name if activity else None,
-    }
+    return worker_document(worker, getattr(activity, "friendly_name", None))
 
 
 def matches_queue(worker: Worker, queue: TaskQueue, store: Any) -> bool:
-    if not queue.target_workers:
-        return False
-    try:
-        return parse(queue.target_workers).evaluate(expression_document(worker, store))
-    except ExpressionError:
-        return False
+    return in_queue(store, worker, queue)
 
 
 def new_worker_channel(tx: Transaction, worker: Worker, channel: TaskChannel, now: float) -> None:
@@ -265,9 +249,9 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 events.worker_fields(tx, worker),
             )
         if reject_pending and previous is not None:
-            engine.reject_pending(tx, worker, now)
+            ctx.engine.reject_pending(tx, worker, now)
         if previous is not None or attributes is not None:
-            engine.worker_changed(tx, worker, now)
+            ctx.engine.worker_changed(tx, worker, now)
         worker = tx.get(Sid, "worker")  # the engine may have reserved (and moved) the worker
         assert isinstance(worker, Worker)
         return ok(render(worker, tx), etag=worker.version)

@@ -1,0 +1,240 @@
+"""Outgoing callbacks: signed form POSTs to the learner's servers, like Twilio's webhooks.
+
+Deliveries leave the transaction that caused them only after it committed, and run on
+dispatcher threads that never hold the state lock, so a slow or dead callback server blocks
+neither the REST API nor other workspaces. Assignment callbacks run on a small pool (5 s
+limit, then the fallback URL); event callbacks run on one thread per workspace so they arrive
+in order. Every attempt lands in :attr:`Dispatcher.log` (``GET /_sandbox/callbacks``), with the
+code Twilio's debugger would show.
+"""
+
+from __future__ import annotations
+
+import collections
+import http.client
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from twilio.request_validator import RequestValidator
+
+from . import wire
+
+ASSIGNMENT_TIMEOUT = 5.0  # TaskRouter's limit for an assignment callback answer
+EVENT_TIMEOUT = 15.0
+LOG_SIZE = 2000
+MAX_ANSWER = 64 * 1024
+USER_AGENT = "TwilioProxy/1.1 (TaskRouter sandbox)"
+
+
+@dataclass
+class Delivery:
+    kind: str  # "assignment" | "fallback" | "event"
+    workspace_sid: str
+    account_sid: str
+    url: str
+    params: dict[str, str]
+    auth_token: str = field(repr=False)
+    reservation_sid: str | None = None
+    fallback_url: str | None = None
+    event_type: str | None = None
+
+
+@dataclass
+class Outcome:
+    status: int | None = None
+    content_type: str = ""
+    body: bytes = b""
+    latency_ms: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status == 200
+
+
+class Dispatcher:
+    def __init__(self, on_answer: Callable[[Delivery, Outcome], None]) -> None:
+        self.on_answer = on_answer
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sandbox-callback")
+        self._event_queues: dict[str, queue.Queue[Delivery | None]] = {}
+        self._lock = threading.Lock()
+        self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_SIZE)
+        self._local = threading.local()
+        self._closed = False
+
+    # -- sending --------------------------------------------------------------------------
+
+    def send_assignment(self, delivery: Delivery) -> None:
+        if not self._closed:
+            self._pool.submit(self._deliver_assignment, delivery)
+
+    def send_event(self, delivery: Delivery) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            lane = self._event_queues.get(delivery.workspace_sid)
+            if lane is None:
+                lane = queue.Queue()
+                self._event_queues[delivery.workspace_sid] = lane
+                threading.Thread(
+                    target=self._event_lane,
+                    args=(lane,),
+                    daemon=True,
+                    name=f"sandbox-events-{delivery.workspace_sid[-6:]}",
+                ).start()
+        lane.put(delivery)
+
+    def _deliver_assignment(self, delivery: Delivery) -> None:
+        outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
+        try:
+            self.on_answer(delivery, outcome)
+        except Exception as error:  # never lose the log line because a handler failed
+            self.record(delivery, outcome, code=None, message=f"sandbox error: {error}")
+
+    def _event_lane(self, lane: queue.Queue[Delivery | None]) -> None:
+        while True:
+            delivery = lane.get()
+            if delivery is None:
+                return
+            outcome = self.post(delivery, EVENT_TIMEOUT)
+            if outcome.ok or (outcome.status is not None and 200 <= outcome.status < 300):
+                self.record(delivery, outcome, code=None, message="delivered")
+            else:
+                self.record(
+                    delivery,
+                    outcome,
+                    code=_http_code(outcome),
+                    message=f"event callback failed: {_describe(outcome)}",
+                )
+
+    def post(self, delivery: Delivery, timeout: float) -> Outcome:
+        """One signed form POST; connection errors and timeouts become an Outcome, not raise."""
+        signature = RequestValidator(delivery.auth_token).compute_signature(
+            delivery.url, delivery.params
+        )
+        body = urlencode(delivery.params).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "X-Twilio-Signature": signature,
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+        }
+        parts = urlsplit(delivery.url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        started = time.perf_counter()
+        for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
+            connection = self._connection(parts.scheme, parts.netloc, timeout)
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read(MAX_ANSWER)
+                if response.will_close or len(data) == MAX_ANSWER:
+                    self._drop(parts.scheme, parts.netloc)
+                return Outcome(
+                    response.status,
+                    response.getheader("Content-Type") or "",
+                    data,
+                    (time.perf_counter() - started) * 1000,
+                )
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                self._drop(parts.scheme, parts.netloc)
+                if attempt == 2:
+                    return _failed(started, f"connection closed: {e}")
+            except TimeoutError:
+                self._drop(parts.scheme, parts.netloc)
+                return _failed(started, f"no answer within {timeout:g} s")
+            except (OSError, http.client.HTTPException) as error:
+                self._drop(parts.scheme, parts.netloc)
+                return _failed(started, f"{type(error).__name__}: {error}")
+        return _failed(started, "unreachable")
+
+    def _connection(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+        cache: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "connections", {}
+        )
+        connection = cache.get((scheme, netloc))
+        if connection is None:
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            connection = cls(netloc, timeout=timeout)
+            cache[(scheme, netloc)] = connection
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        return connection
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        connection = self._local.__dict__.get("connections", {}).pop((scheme, netloc), None)
+        if connection is not None:
+            connection.close()
+
+    # -- the log --------------------------------------------------------------------------
+
+    def record(
+        self, delivery: Delivery, outcome: Outcome, code: int | None, message: str,
+        instruction: str | None = None, level: str | None = None,
+    ) -> None:  # fmt: skip
+        entry = {
+            "sid": wire.new_sid("NO"),
+            "date": wire.iso(time.time()),
+            "kind": delivery.kind,
+            "account_sid": delivery.account_sid,
+            "workspace_sid": delivery.workspace_sid,
+            "reservation_sid": delivery.reservation_sid,
+            "event_type": delivery.event_type,
+            "url": delivery.url,
+            "status": outcome.status,
+            "latency_ms": round(outcome.latency_ms, 2),
+            "code": code,
+            "level": level or ("error" if code else "info"),
+            "message": message,
+            "instruction": instruction,
+            "answer": outcome.body[:1000].decode("utf-8", "replace") if outcome.body else None,
+        }
+        with self._lock:
+            self._log.append(entry)
+
+    def entries(self, account_sid: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self._log if e["account_sid"] == account_sid]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            for lane in self._event_queues.values():
+                lane.put(None)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _failed(started: float, error: str) -> Outcome:
+    return Outcome(error=error, latency_ms=(time.perf_counter() - started) * 1000)
+
+
+def _http_code(outcome: Outcome) -> int:
+    """Twilio's debugger codes for webhook failures: 11200 HTTP, 11205 connection."""
+    return 11205 if outcome.status is None else 11200
+
+
+def _describe(outcome: Outcome) -> str:
+    return outcome.error or f"HTTP {outcome.status}"
+
+
+def pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

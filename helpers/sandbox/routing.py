@@ -1,0 +1,262 @@
+"""Who waits where, and who gets what: the indexes behind routing.
+
+* :class:`RoutingIndex` keeps, per TaskQueue, the pending tasks in assignment order (priority
+  first, then age: oldest first for FIFO queues, newest first for LIFO) and, per queue, the
+  workers its ``target_workers`` expression selects. It is fed from committed records (a store
+  listener), so one event costs a bisect, not a scan of every task (DESIGN.md, engineering rules).
+* :func:`choose_workers` picks the workers for a task within a routing step: available, with
+  capacity, matching the step's expression and known-worker rule; ordered by ``order_by`` when
+  given, else longest idle (DESIGN.md decision 3).
+
+Inside a transaction the index may lag the transaction's own writes, so callers re-check every
+candidate against the transaction before acting on it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .expressions import ExpressionError, parse
+from .models import Activity, Record, Reservation, Task, TaskQueue, Worker, WorkerChannel
+from .store import Store, Transaction
+from .workflow_config import Target
+
+OPEN_TASK = ("reserved", "assigned", "wrapping")
+TaskKey = tuple[int, float, float, str]
+
+
+def load_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def worker_document(worker: Worker, activity_name: str | None) -> dict[str, Any]:
+    """What expressions see of a worker: its attributes plus sid, name and activity."""
+    return {
+        **load_json(worker.attributes),
+        "sid": worker.sid,
+        "friendly_name": worker.friendly_name,
+        "activity_sid": worker.activity_sid,
+        "activity_name": activity_name,
+    }
+
+
+def in_queue(source: Any, worker: Worker, queue: TaskQueue) -> bool:
+    """Does the queue's ``target_workers`` select this worker? (An empty target selects no one.)"""
+    if not queue.target_workers:
+        return False
+    activity = source.get(worker.activity_sid)
+    try:
+        expression = parse(queue.target_workers)
+    except ExpressionError:
+        return False
+    return expression.evaluate(worker_document(worker, getattr(activity, "friendly_name", None)))
+
+
+class RoutingIndex:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._waiting: dict[str, list[tuple[TaskKey, str]]] = {}
+        self._placed: dict[str, tuple[str, TaskKey]] = {}  # task sid -> (queue sid, key)
+        self._members: dict[str, set[str]] = {}  # queue sid -> worker sids (lazily built)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self._waiting.clear()
+        self._placed.clear()
+        self._members.clear()
+        for record in self._store.all("task"):
+            self._track_task(record)  # type: ignore[arg-type]
+
+    # -- store listener ---------------------------------------------------------------------
+
+    def observe(self, puts: list[Record], deletes: list[Record], events: list[Any]) -> None:
+        for record in deletes:
+            if record.kind == "task":
+                self._untrack_task(record.sid)
+            elif record.kind == "task_queue":
+                self._members.pop(record.sid, None)
+                for _key, sid in self._waiting.pop(record.sid, []):
+                    self._placed.pop(sid, None)
+            elif record.kind == "worker":
+                for members in self._members.values():
+                    members.discard(record.sid)
+        for record in puts:
+            if isinstance(record, Task):
+                self._track_task(record)
+            elif isinstance(record, TaskQueue):
+                self._members.pop(record.sid, None)  # target may have changed: rebuild lazily
+                self._rekey_queue(record)
+            elif isinstance(record, Worker):
+                self._refresh_worker(record)
+
+    def _track_task(self, task: Task) -> None:
+        if task.assignment_status != "pending" or not task.task_queue_sid:
+            self._untrack_task(task.sid)
+            return
+        queue = self._store.get(task.task_queue_sid, "task_queue")
+        key = task_key(task, getattr(queue, "task_order", "FIFO"))
+        placed = self._placed.get(task.sid)
+        if placed == (task.task_queue_sid, key):
+            return
+        self._untrack_task(task.sid)
+        bisect.insort(self._waiting.setdefault(task.task_queue_sid, []), (key, task.sid))
+        self._placed[task.sid] = (task.task_queue_sid, key)
+
+    def _untrack_task(self, sid: str) -> None:
+        placed = self._placed.pop(sid, None)
+        if placed is None:
+            return
+        queue_sid, key = placed
+        waiting = self._waiting.get(queue_sid, [])
+        position = bisect.bisect_left(waiting, (key, sid))
+        if position < len(waiting) and waiting[position] == (key, sid):
+            del waiting[position]
+
+    def _rekey_queue(self, queue: TaskQueue) -> None:
+        waiting = self._waiting.get(queue.sid)
+        if not waiting:
+            return
+        for _key, sid in list(waiting):
+            self._untrack_task(sid)
+            task = self._store.get(sid, "task")
+            if isinstance(task, Task):
+                self._track_task(task)
+
+    def _refresh_worker(self, worker: Worker) -> None:
+        for queue_sid, members in self._members.items():
+            queue = self._store.get(queue_sid, "task_queue")
+            if isinstance(queue, TaskQueue) and in_queue(self._store, worker, queue):
+                members.add(worker.sid)
+            else:
+                members.discard(worker.sid)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def waiting(self, queue_sid: str) -> Iterator[str]:
+        """Sids of the queue's pending tasks, best first. Lazy: the index only changes when a
+        transaction commits, never while the engine walks it inside one."""
+        return (sid for _key, sid in self._waiting.get(queue_sid, []))
+
+    def waiting_count(self, queue_sid: str) -> int:
+        return len(self._waiting.get(queue_sid, []))
+
+    def members(self, queue: TaskQueue) -> set[str]:
+        members = self._members.get(queue.sid)
+        if members is None:
+            workers = self._store.group("worker", "workspace_sid", queue.workspace_sid).values()
+            members = {w.sid for w in workers if in_queue(self._store, w, queue)}  # type: ignore[arg-type]
+            self._members[queue.sid] = members
+        return members
+
+
+def task_key(task: Task, order: str) -> TaskKey:
+    moment = task.virtual_start_time
+    return (-task.priority, moment if order != "LIFO" else -moment, task.date_created, task.sid)
+
+
+# -- eligibility and choice -------------------------------------------------------------------
+
+
+def is_available(tx: Transaction, worker: Worker) -> bool:
+    activity = tx.get(worker.activity_sid, "activity")
+    return isinstance(activity, Activity) and activity.available
+
+
+def has_room(tx: Transaction, worker: Worker, task: Task, multitasking: bool) -> bool:
+    """Single-tasking: no pending reservation. Multi-tasking: a free slot on the task's channel."""
+    held = [
+        r
+        for r in tx.group("reservation", "worker_sid", worker.sid).values()
+        if isinstance(r, Reservation) and r.reservation_status in ("pending", "accepted")
+    ]
+    if any(r.task_sid == task.sid for r in held):
+        return False
+    if not multitasking:
+        return not any(r.reservation_status == "pending" for r in held)
+    channel = next(
+        (
+            c
+            for c in tx.group("worker_channel", "worker_sid", worker.sid).values()
+            if isinstance(c, WorkerChannel) and c.task_channel_sid == task.task_channel_sid
+        ),
+        None,
+    )
+    if channel is None or not channel.available:
+        return False
+    busy = 0
+    for reservation in held:
+        other = tx.get(reservation.task_sid, "task")
+        if (
+            isinstance(other, Task)
+            and other.task_channel_sid == task.task_channel_sid
+            and other.assignment_status in OPEN_TASK
+        ):
+            busy += 1
+    return busy < channel.configured_capacity
+
+
+def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | None) -> bool:
+    """The routing step's own conditions: its expression and its known-worker rule."""
+    if target is None:
+        return True
+    if target.expression is None and not (
+        target.known_worker_sid or target.known_worker_friendly_name
+    ):
+        return True
+    activity = tx.get(worker.activity_sid, "activity")
+    task_doc = load_json(task.attributes)
+    worker_doc = worker_document(worker, getattr(activity, "friendly_name", None))
+    if target.expression is not None and not target.expression.evaluate(
+        {"task": task_doc, "worker": worker_doc}
+    ):
+        return False
+    if target.known_worker_sid:
+        return _resolve(target.known_worker_sid, task_doc) == worker.sid
+    if target.known_worker_friendly_name:
+        return _resolve(target.known_worker_friendly_name, task_doc) == worker.friendly_name
+    return True
+
+
+def _resolve(reference: str, task_doc: dict[str, Any]) -> Any:
+    """``task.requested_agent`` -> the task attribute's value (a literal stays itself)."""
+    if not reference.startswith("task."):
+        return reference
+    value: Any = task_doc
+    for part in reference[len("task.") :].split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def order_workers(workers: Iterable[Worker], target: Target | None) -> list[Worker]:
+    """``order_by`` (worker attributes ASC/DESC) when given, else longest idle first."""
+    ordered = sorted(workers, key=lambda w: (w.date_status_changed, w.date_created, w.sid))
+    if target is None or not target.order_by:
+        return ordered
+    for path, descending in reversed(target.order_by):
+        present = [w for w in ordered if _attribute(w, path) is not None]
+        missing = [w for w in ordered if _attribute(w, path) is None]
+        present.sort(key=lambda w: _sortable(_attribute(w, path)), reverse=descending)
+        ordered = present + missing
+    return ordered
+
+
+def _attribute(worker: Worker, path: str) -> Any:
+    value: Any = load_json(worker.attributes)
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, (int, float)):
+        return (0, value)
+    return (1, str(value))

@@ -1,0 +1,162 @@
+"""Which callbacks TaskRouter sends, with what parameters, and what their answers do.
+
+* Assignment callback: one per reservation, to the workflow's ``assignment_callback_url``, with
+  the 12 documented parameters; the answer is handled as DESIGN.md decision 7 says (instruction
+  executed; ``{}`` = decide later; 40000/40001/40005/55555 recorded; non-200 or no answer in 5 s
+  -> the fallback URL, then nothing).
+* Event callbacks: every event of a workspace with an ``event_callback_url`` (honouring
+  ``events_filter``), ``ResourceType`` lowercase, ``Timestamp`` in epoch seconds (decision 8).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import instructions
+from .dispatch import Delivery, Dispatcher, Outcome, form_value, pascal
+from .models import Record, Reservation, Task, Worker, Workflow, Workspace
+from .store import Transaction
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+class Webhooks:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.dispatcher = Dispatcher(self.answer)
+
+    # -- assignment callbacks -------------------------------------------------------------
+
+    def reservation_created(self, tx: Transaction, reservation: Reservation) -> None:
+        flow = tx.get(reservation.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow) or not flow.assignment_callback_url:
+            return  # reservations still happen without a callback URL (the quickstart's part 1)
+        task = tx.get(reservation.task_sid, "task")
+        worker = tx.get(reservation.worker_sid, "worker")
+        assert isinstance(task, Task) and isinstance(worker, Worker)
+        now = self.sandbox.clock.now()
+        params = {
+            "AccountSid": reservation.account_sid,
+            "WorkspaceSid": reservation.workspace_sid,
+            "WorkflowSid": flow.sid,
+            "TaskQueueSid": reservation.task_queue_sid or "",
+            "WorkerSid": worker.sid,
+            "WorkerAttributes": worker.attributes,
+            "TaskSid": task.sid,
+            "TaskAttributes": task.attributes,
+            "TaskAge": str(max(int(now - task.date_created), 0)),
+            "TaskPriority": str(task.priority),
+            "ReservationSid": reservation.sid,
+            "Timestamp": str(int(now)),
+        }
+        delivery = Delivery(
+            kind="assignment",
+            workspace_sid=reservation.workspace_sid,
+            account_sid=reservation.account_sid,
+            url=flow.assignment_callback_url,
+            params=params,
+            auth_token=self.sandbox.token_for(reservation.account_sid),
+            reservation_sid=reservation.sid,
+            fallback_url=flow.fallback_assignment_callback_url,
+        )
+        tx.after_commit.append(lambda: self.dispatcher.send_assignment(delivery))
+
+    def answer(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Runs on a dispatcher thread: act on an assignment callback's answer."""
+        if not outcome.ok:
+            reason = outcome.error or f"HTTP {outcome.status} (TaskRouter needs 200)"
+            if delivery.kind == "assignment" and delivery.fallback_url:
+                self.dispatcher.record(
+                    delivery, outcome, _http_code(outcome), f"{reason}; trying the fallback URL"
+                )
+                fallback = Delivery(
+                    **{
+                        **delivery.__dict__,
+                        "kind": "fallback",
+                        "url": delivery.fallback_url,
+                        "fallback_url": None,
+                    }
+                )
+                self.dispatcher.send_assignment(fallback)
+            else:
+                self.dispatcher.record(
+                    delivery,
+                    outcome,
+                    _http_code(outcome),
+                    f"{reason}; the reservation stays pending",
+                )
+            return
+        try:
+            instruction = instructions.from_answer(
+                outcome.status or 0, outcome.content_type, outcome.body
+            )
+        except instructions.InstructionError as error:
+            self.dispatcher.record(delivery, outcome, error.code, error.message)
+            return
+        if instruction is None:
+            self.dispatcher.record(
+                delivery,
+                outcome,
+                40005,
+                "no instruction in the answer: accept or reject later via REST",
+                level="warning",
+            )
+            return
+        name = str(instruction.get("instruction"))
+        try:
+            with self.sandbox.store.transaction() as tx:
+                reservation = tx.get(delivery.reservation_sid or "", "reservation")
+                if not isinstance(reservation, Reservation):
+                    raise instructions.InstructionError(20404, "the reservation no longer exists")
+                instructions.execute(
+                    self.sandbox.engine, tx, reservation, instruction, self.sandbox.clock.now()
+                )
+        except instructions.InstructionError as error:  # nothing was committed
+            self.dispatcher.record(delivery, outcome, error.code, error.message, instruction=name)
+            return
+        self.dispatcher.record(
+            delivery, outcome, None, f"instruction {name} executed", instruction=name
+        )
+
+    # -- event callbacks ------------------------------------------------------------------
+
+    def committed(self, puts: list[Record], deletes: list[Record], events: list[Any]) -> None:
+        """Store listener (under the lock, after commit): queue the workspace's event callbacks."""
+        for event in events:
+            row = event["row"]
+            ws = self.sandbox.store.get(row["workspace_sid"], "workspace")
+            if not isinstance(ws, Workspace) or not ws.event_callback_url:
+                continue
+            if ws.events_filter and row["event_type"] not in ws.events_filter.split(","):
+                continue
+            self.dispatcher.send_event(Delivery(
+                kind="event",
+                workspace_sid=ws.sid,
+                account_sid=ws.account_sid,
+                url=ws.event_callback_url,
+                params=event_params(row),
+                auth_token=self.sandbox.token_for(ws.account_sid),
+                event_type=row["event_type"],
+            ))  # fmt: skip
+
+
+def event_params(row: dict[str, Any]) -> dict[str, str]:
+    """An Events-resource row as the form parameters of an event callback."""
+    params = {
+        "Sid": row["sid"],
+        "EventType": row["event_type"],
+        "EventDescription": row["description"],
+        "ResourceType": row["resource_type"].lower(),
+        "ResourceSid": row["resource_sid"],
+        "Timestamp": str(row["event_date_ms"] // 1000),
+        "TimestampMs": str(row["event_date_ms"]),
+    }
+    for key, value in row["event_data"].items():
+        if value is not None and key != "resource_type":
+            params.setdefault(pascal(key), form_value(value))
+    return params
+
+
+def _http_code(outcome: Outcome) -> int:
+    return 11205 if outcome.status is None else 11200
