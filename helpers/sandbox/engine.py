@@ -27,7 +27,15 @@ from typing import Any
 from . import events, wire
 from .errors import BadRequest, Gone
 from .models import Activity, Reservation, Task, TaskQueue, Worker, Workflow, Workspace, touch
-from .routing import RoutingIndex, has_room, in_queue, is_available, order_workers, step_allows
+from .routing import (
+    RoutingIndex,
+    has_room,
+    in_queue,
+    is_available,
+    order_workers,
+    room,
+    step_allows,
+)
 from .store import Store, Transaction
 from .workflow_config import RoutingConfig, Target, parse_configuration
 
@@ -336,13 +344,17 @@ class Engine:
     def _first_for(
         self, tx: Transaction, queue: TaskQueue, worker: Worker, ws: Workspace
     ) -> Task | None:
+        """The queue's best waiting task this worker may take (None when it has no room)."""
+        space = room(tx, worker, ws.multi_task_enabled)
+        if not space.any:
+            return None
         for sid in self.index.waiting(queue.sid):
             task = tx.get(sid, "task")
             if (
                 isinstance(task, Task)
                 and task.assignment_status == "pending"
                 and task.task_queue_sid == queue.sid
-                and has_room(tx, worker, task, ws.multi_task_enabled)
+                and space.allows(task)
                 and step_allows(tx, worker, task, self.current_target(tx, task))
             ):
                 return task

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .expressions import ExpressionError, parse
@@ -169,37 +170,50 @@ def is_available(tx: Transaction, worker: Worker) -> bool:
     return isinstance(activity, Activity) and activity.available
 
 
-def has_room(tx: Transaction, worker: Worker, task: Task, multitasking: bool) -> bool:
-    """Single-tasking: no pending reservation. Multi-tasking: a free slot on the task's channel."""
+@dataclass(frozen=True)
+class Room:
+    """How much more work a worker can take: free slots per channel (single-tasking: one)."""
+
+    held: frozenset[str]  # tasks the worker already holds a reservation for
+    free: dict[str | None, int]  # channel sid -> free slots; the key None when single-tasking
+    single: bool
+
+    def allows(self, task: Task) -> bool:
+        key = None if self.single else task.task_channel_sid
+        return task.sid not in self.held and self.free.get(key, 0) > 0
+
+    @property
+    def any(self) -> bool:
+        return any(slots > 0 for slots in self.free.values())
+
+
+def room(tx: Transaction, worker: Worker, multitasking: bool) -> Room:
+    """Single-tasking: room unless a reservation is pending. Multi-tasking: channel capacity
+    minus the worker's reserved and assigned tasks on that channel."""
     held = [
         r
         for r in tx.group("reservation", "worker_sid", worker.sid).values()
         if isinstance(r, Reservation) and r.reservation_status in ("pending", "accepted")
     ]
-    if any(r.task_sid == task.sid for r in held):
-        return False
+    tasks = frozenset(r.task_sid for r in held)
     if not multitasking:
-        return not any(r.reservation_status == "pending" for r in held)
-    channel = next(
-        (
-            c
-            for c in tx.group("worker_channel", "worker_sid", worker.sid).values()
-            if isinstance(c, WorkerChannel) and c.task_channel_sid == task.task_channel_sid
-        ),
-        None,
-    )
-    if channel is None or not channel.available:
-        return False
-    busy = 0
+        pending = any(r.reservation_status == "pending" for r in held)
+        return Room(tasks, {None: 0 if pending else 1}, single=True)
+    busy: dict[str | None, int] = {}
     for reservation in held:
         other = tx.get(reservation.task_sid, "task")
-        if (
-            isinstance(other, Task)
-            and other.task_channel_sid == task.task_channel_sid
-            and other.assignment_status in OPEN_TASK
-        ):
-            busy += 1
-    return busy < channel.configured_capacity
+        if isinstance(other, Task) and other.assignment_status in OPEN_TASK:
+            busy[other.task_channel_sid] = busy.get(other.task_channel_sid, 0) + 1
+    free: dict[str | None, int] = {}
+    for channel in tx.group("worker_channel", "worker_sid", worker.sid).values():
+        if isinstance(channel, WorkerChannel) and channel.available:
+            key = channel.task_channel_sid
+            free[key] = max(channel.configured_capacity - busy.get(key, 0), 0)
+    return Room(tasks, free, single=False)
+
+
+def has_room(tx: Transaction, worker: Worker, task: Task, multitasking: bool) -> bool:
+    return room(tx, worker, multitasking).allows(task)
 
 
 def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | None) -> bool:
