@@ -1,0 +1,169 @@
+"""``preflight()``: is this machine ready for the tutorial? Each check says how to fix itself.
+
+Versions, mode and why, credentials (masked), the sandbox's health or Twilio's reachability,
+the ngrok authtoken, and whether the callback server's port is free. Shown as a table in the
+notebook; ``report.ok`` tells code whether to go on.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+
+from .config import Settings, load_settings, mask
+from .errors import KitError
+
+PACKAGES = ("twilio", "flask", "pyngrok", "ipywidgets", "jupyterlab", "ipykernel")
+CALLBACK_PORT = int(os.environ.get("TASKROUTER_CALLBACK_PORT", "5050") or 5050)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Report:
+    mode: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def __str__(self) -> str:
+        lines = [f"Preflight ({self.mode} mode): {'all good' if self.ok else 'needs attention'}"]
+        for c in self.checks:
+            lines.append(f"  {'✔' if c.ok else '✘'} {c.name}: {c.detail}")
+            if not c.ok and c.fix:
+                lines.append(f"      fix: {c.fix}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{html.escape(c.name)}</td>"
+            f"<td>{html.escape(c.detail)}</td><td>{html.escape('' if c.ok else c.fix)}</td></tr>"
+            for c in self.checks
+        )
+        return (f"<b>Preflight — {self.mode} mode</b><table><tr><th></th><th>check</th>"
+                f"<th>result</th><th>how to fix</th></tr>{rows}</table>")  # fmt: skip
+
+
+def preflight(settings: Settings | None = None) -> Report:
+    try:
+        settings = settings or load_settings()
+    except KitError as error:
+        return Report("unknown", [Check("settings", False, error.message, error.hint)])
+    report = Report(settings.mode)
+    report.checks.append(_python())
+    report.checks.append(_packages())
+    report.checks.append(_mode(settings))
+    report.checks.append(_credentials(settings))
+    report.checks.append(_service(settings))
+    report.checks.append(_ngrok(settings))
+    report.checks.append(_port(CALLBACK_PORT))
+    return report
+
+
+def _python() -> Check:
+    ok = sys.version_info >= (3, 10)
+    return Check("Python", ok, sys.version.split()[0], "install Python 3.10 or newer")
+
+
+def _packages() -> Check:
+    found, missing = [], []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    if missing:
+        return Check("packages", False, f"missing: {', '.join(missing)}",
+                     "run `make lab` (it installs requirements.txt into .venv)")  # fmt: skip
+    return Check("packages", True, ", ".join(found))
+
+
+def _mode(settings: Settings) -> Check:
+    why = "TASKROUTER_MODE=live"
+    if not settings.live:
+        why = "the default (set TASKROUTER_MODE=live in .env to use your Twilio account)"
+    return Check("mode", True, f"{settings.mode}: {why}")
+
+
+def _credentials(settings: Settings) -> Check:
+    if settings.live:
+        return Check("credentials", True,
+                     f"{settings.account_sid} / token {mask(settings.auth_token)}")  # fmt: skip
+    from .sandbox import process
+
+    creds = process.credentials(settings.sandbox_dir)
+    detail = f"sandbox account {creds.account_sid} / token {mask(creds.auth_token)}"
+    return Check("credentials", True, detail)
+
+
+def _service(settings: Settings) -> Check:
+    from .client import connect
+
+    try:
+        client = connect(settings)
+        client.taskrouter.v1.workspaces.list(limit=1)
+    except KitError as error:
+        return Check("TaskRouter", False, error.message, error.hint)
+    except Exception as error:  # the network or Twilio said no: show it, with the usual fixes
+        return Check(
+            "TaskRouter",
+            False,
+            f"{type(error).__name__}: {error}",
+            "check your internet connection and TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
+            if settings.live
+            else "run `python -m helpers.sandbox start` to see why",
+        )
+    where = (
+        "Twilio answers" if settings.live else f"sandbox healthy on port {settings.sandbox_port}"
+    )
+    return Check("TaskRouter", True, where)
+
+
+def _ngrok(settings: Settings) -> Check:
+    if settings.ngrok_authtoken:
+        return Check("ngrok authtoken", True, f"set ({mask(settings.ngrok_authtoken)})")
+    if settings.live:
+        return Check("ngrok authtoken", False, "NGROK_AUTHTOKEN is not set",
+                     "copy it from dashboard.ngrok.com into .env as NGROK_AUTHTOKEN=…")  # fmt: skip
+    return Check(
+        "ngrok authtoken", True, "not needed in sandbox mode (callbacks stay on this machine)"
+    )
+
+
+def _port(port: int) -> Check:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            mine = _ours(port)
+            if mine:
+                return Check(
+                    "callback port", True, f"{port} is used by this kernel's callback server"
+                )
+            return Check("callback port", False, f"{port} is taken by another program",
+                         "stop it, or set TASKROUTER_CALLBACK_PORT to a free port")  # fmt: skip
+    return Check("callback port", True, f"{port} is free")
+
+
+def _ours(port: int) -> bool:
+    try:
+        from . import server
+    except ImportError:
+        return False
+    running = getattr(server, "running_ports", None)
+    return bool(running and port in running())
