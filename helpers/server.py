@@ -1,0 +1,355 @@
+"""``CallbackServer``: the assignment-callback server that runs inside the notebook kernel.
+
+Learners re-run cells, interrupt and restart kernels, so the server is built to survive that:
+
+* a module-level registry keyed by port stops the server an earlier run of the cell left
+  behind before binding, so a re-run never says "address already in use";
+* werkzeug's ``make_server`` on a *daemon* thread (a non-daemon thread delays kernel restarts);
+* ``stop()`` shuts down the accept loop, closes kept-alive connections (their handler threads
+  would otherwise linger) and the listening socket, so the port is free at once;
+* TCP_NODELAY on every connection (else Nagle + delayed ACK add ~40 ms per callback);
+* no werkzeug request log: it would spill into whichever notebook cell happens to be running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import html
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from twilio.rest import Client
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .callbacks import (
+    ASSIGNMENT_PATH,
+    EVENTS_PATH,
+    Callback,
+    CallbackRecord,
+    RequestLog,
+    create_app,
+)
+from .config import load_settings
+from .errors import KitError
+
+DEFAULT_PORT = 5050  # TASKROUTER_CALLBACK_PORT overrides; 0 = any free port
+_registry: dict[int, CallbackServer] = {}
+_registry_lock = threading.RLock()
+
+
+class CallbackServerError(KitError):
+    """The callback server cannot start, or a callback did not arrive in time."""
+
+
+class _Handler(WSGIRequestHandler):
+    """Quiet, Nagle-free, and tracked so ``stop()`` can close kept-alive connections."""
+
+    disable_nagle_algorithm = True  # StreamRequestHandler sets TCP_NODELAY
+    timeout = 60  # an idle kept-alive connection's thread ends after a minute anyway
+
+    def setup(self) -> None:
+        super().setup()
+        self.server._kit_connections[self.connection] = threading.current_thread()  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server._kit_connections.pop(self.connection, None)  # type: ignore[attr-defined]
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """Silenced: werkzeug's request log must not land in notebook cells."""
+
+
+def default_port() -> int:
+    value = os.environ.get("TASKROUTER_CALLBACK_PORT") or str(DEFAULT_PORT)
+    if not value.isdigit() or int(value) > 65535:
+        raise CallbackServerError(
+            f"TASKROUTER_CALLBACK_PORT={value!r} is not a port number",
+            "set it to a number between 1 and 65535 (e.g. 5050), or 0 for any free port",
+        )
+    return int(value)
+
+
+def default_auth_token() -> str:
+    """The token TaskRouter signs with in the current mode."""
+    settings = load_settings()
+    if settings.live:
+        return str(settings.auth_token)
+    from .sandbox import process
+
+    return process.credentials(settings.sandbox_dir).auth_token
+
+
+class CallbackServer:
+    """Answers TaskRouter's assignment callbacks with ``instruction`` (a dict or a function).
+
+    ``server = CallbackServer({"instruction": "accept"}).start()``; change ``server.instruction``
+    any time; ``server.requests`` logs every callback; ``server.stop()`` frees the port.
+    """
+
+    def __init__(
+        self,
+        instruction: Mapping[str, Any] | Callable[[Callback], Any] | None = None,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        auth_token: str | None = None,
+        verify_signatures: bool = True,
+    ) -> None:
+        self.instruction = {"instruction": "accept"} if instruction is None else instruction
+        self.host = host
+        self._requested_port = default_port() if port is None else int(port)
+        self.verify_signatures = verify_signatures
+        self._auth_token = (auth_token or default_auth_token()) if verify_signatures else None
+        self.public_url: str | None = None
+        self.requests = RequestLog()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+
+    # -- the instruction --------------------------------------------------------------------
+
+    @property
+    def instruction(self) -> Mapping[str, Any] | Callable[[Callback], Any]:
+        return self._instruction
+
+    @instruction.setter
+    def instruction(self, value: Mapping[str, Any] | Callable[[Callback], Any]) -> None:
+        if not (isinstance(value, Mapping) or callable(value)):
+            raise CallbackServerError(
+                f"instruction must be a dict or a function, not {type(value).__name__}",
+                'use e.g. {"instruction": "accept"}, {} to decide later, or a function '
+                "that takes the callback and returns such a dict",
+            )
+        self._instruction = value
+
+    def _answer(self, callback: Callback) -> Any:
+        current = self._instruction
+        return current(callback) if callable(current) else dict(current)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> CallbackServer:
+        """Serve on a daemon thread; idempotent; replaces a server left on the same port."""
+        with self._lock:
+            if self.running:
+                return self
+            with _registry_lock:
+                previous = _registry.get(self._requested_port)
+                if previous is not None and previous is not self:
+                    previous.stop()
+                sock = self._bind()
+                server = None
+                try:
+                    app = create_app(
+                        self._answer,
+                        auth_token=self._auth_token,
+                        verify_signatures=self.verify_signatures,
+                        public_url=lambda: self.public_url,
+                        log=self.requests,
+                    )
+                    server = make_server(
+                        self.host, sock.getsockname()[1], app, threaded=True,
+                        request_handler=_Handler, fd=sock.fileno(),
+                    )  # fmt: skip
+                    server._kit_connections = {}  # type: ignore[attr-defined]
+                    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+                    thread = threading.Thread(
+                        target=server.serve_forever,
+                        kwargs={"poll_interval": 0.05},
+                        name=f"callback-server-{server.port}",
+                        daemon=True,
+                    )
+                    thread.start()
+                except BaseException:  # KeyboardInterrupt included: leave nothing bound
+                    if server is not None:
+                        server.server_close()
+                    raise
+                finally:
+                    sock.close()  # werkzeug serves a duplicate of this descriptor
+                self._server, self._thread = server, thread
+                self._requested_port = server.port  # a restart comes back on the same URL
+                _registry[server.port] = self
+            return self
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._requested_port))
+            sock.listen(128)
+        except OSError as error:
+            sock.close()
+            raise CallbackServerError(
+                f"Cannot listen on {self.host}:{self._requested_port} ({error.strerror})",
+                "another program (or another notebook's server) uses this port: stop it there "
+                "with server.stop(), or pick another port, e.g. CallbackServer(port=0) for any "
+                "free one",
+            ) from None
+        return sock
+
+    def stop(self) -> None:
+        """Stop serving and free the port now; safe to call twice."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            if server is None:
+                return
+            with _registry_lock:
+                if _registry.get(server.port) is self:
+                    del _registry[server.port]
+            if thread is not None and thread.is_alive():
+                server.shutdown()  # returns once the accept loop has ended
+            server.server_close()
+            connections = dict(server._kit_connections)  # type: ignore[attr-defined]
+            for connection in connections:  # wakes handler threads waiting on keep-alive
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            for worker in [thread, *connections.values()]:
+                if worker is not None and worker is not threading.current_thread():
+                    worker.join(2)
+
+    def __enter__(self) -> CallbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._server.port if self._server is not None else self._requested_port
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """Where TaskRouter should call: the public URL once exposed, else loopback."""
+        return (self.public_url or self.url).rstrip("/")
+
+    @property
+    def assignment_url(self) -> str:
+        return self.base_url + ASSIGNMENT_PATH
+
+    @property
+    def events_url(self) -> str:
+        return self.base_url + EVENTS_PATH
+
+    # -- the log -----------------------------------------------------------------------------
+
+    @property
+    def events(self) -> list[CallbackRecord]:
+        return self.requests.of_kind("event")
+
+    @property
+    def assignments(self) -> list[CallbackRecord]:
+        return self.requests.of_kind("assignment")
+
+    def wait_for(
+        self, predicate: Callable[[CallbackRecord], bool] | None = None, timeout: float = 10.0
+    ) -> CallbackRecord:
+        """Block until a logged callback matches ``predicate`` (default: any assignment)."""
+        predicate = predicate or (lambda record: record.kind == "assignment")
+        record = self.requests.wait_for(predicate, timeout)
+        if record is None:
+            raise CallbackServerError(
+                f"No matching callback reached {self.url} within {timeout:g} s",
+                "point the workflow at server.assignment_url (helpers.point_workflow), make "
+                "sure a task is pending and a worker is available, and check the sandbox's "
+                "debugger log (GET /_sandbox/callbacks) or Twilio's Console debugger",
+            )
+        return record
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        instruction = getattr(self._instruction, "__name__", None) or repr(self._instruction)
+        public = f", public_url={self.public_url!r}" if self.public_url else ""
+        return (
+            f"<CallbackServer {state} url={self.url!r}{public} instruction={instruction} "
+            f"verify_signatures={self.verify_signatures} requests={len(self.requests)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r.kind)}</td><td>{r.status}</td><td>{r.signature}</td>"
+            f"<td>{html.escape(r.params.get('TaskSid') or r.params.get('EventType') or '')}"
+            f"</td><td>{html.escape(str(r.answer))}</td><td>{r.latency_ms:.1f} ms</td></tr>"
+            for r in self.requests.snapshot()[-5:]
+        )
+        head = "<tr><th>kind</th><th>status</th><th>signature</th><th>task/event</th>"
+        head += "<th>answer</th><th>latency</th></tr>"
+        return (
+            f"<div><b>CallbackServer</b> {'🟢 running' if self.running else '⚪ stopped'} "
+            f"on <code>{html.escape(self.url)}</code><br>TaskRouter calls "
+            f"<code>{html.escape(self.assignment_url)}</code><br>"
+            f"{len(self.requests)} callbacks received"
+            + (f"<table>{head}{rows}</table>" if rows else "")
+            + "</div>"
+        )
+
+
+def running_server(port: int) -> CallbackServer | None:
+    """The server this kernel runs on ``port``, if any."""
+    with _registry_lock:
+        server = _registry.get(port)
+    return server if server is not None and server.running else None
+
+
+def point_workflow(
+    client: Client,
+    workspace_sid: str,
+    workflow_sid: str,
+    url_or_server: str | CallbackServer,
+    *,
+    events: bool = False,
+) -> dict[str, str]:
+    """Point the workflow's AssignmentCallbackUrl (and optionally the workspace's
+    EventCallbackUrl) at the callback server, through the twilio SDK; returns what was set."""
+    if isinstance(url_or_server, CallbackServer):
+        base = url_or_server.base_url
+    else:
+        base = str(url_or_server).rstrip("/")
+        for suffix in (ASSIGNMENT_PATH, EVENTS_PATH):
+            base = base.removesuffix(suffix)
+    from .client import SandboxHttpClient
+
+    live = not isinstance(client.http_client, SandboxHttpClient)
+    if live and urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
+        raise CallbackServerError(
+            f"Twilio cannot reach {base}: it is a loopback address on your machine",
+            "expose the server first: url = helpers.expose(server), then point the workflow "
+            "at the server (or that url)",
+        )
+    workspace = client.taskrouter.v1.workspaces(workspace_sid)
+    urls = {"assignment_callback_url": base + ASSIGNMENT_PATH}
+    workspace.workflows(workflow_sid).update(
+        assignment_callback_url=urls["assignment_callback_url"]
+    )
+    if events:
+        urls["event_callback_url"] = base + EVENTS_PATH
+        workspace.update(event_callback_url=urls["event_callback_url"])
+    return urls
+
+
+@atexit.register
+def _stop_all() -> None:
+    with _registry_lock:
+        servers = list(_registry.values())
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
