@@ -2,7 +2,10 @@
 
 Precedence: explicit overrides > environment variables > the kit's ``.env`` file > defaults.
 The mode is ``sandbox`` unless ``TASKROUTER_MODE=live``; live mode needs
-``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``.
+``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``. Other variables: ``TASKROUTER_SANDBOX_PORT``,
+``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (the callback server, default 5050),
+``TASKROUTER_TUNNEL=1`` (tunnel through ngrok even in sandbox mode), ``NGROK_AUTHTOKEN``,
+``NGROK_DOMAIN``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class Settings:
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = DEFAULT_PORT
     sandbox_dir: Path = KIT_ROOT / ".sandbox"
+    tunnel: bool = False  # TASKROUTER_TUNNEL=1: use a pyngrok tunnel even in sandbox mode
 
     def __repr__(self) -> str:
         return (
@@ -94,6 +98,7 @@ def load_settings(
         ngrok_domain=merged.get("NGROK_DOMAIN") or None,
         sandbox_port=default_port(merged),
         sandbox_dir=default_data_dir(merged),
+        tunnel=(merged.get("TASKROUTER_TUNNEL") or "").strip().lower() in ("1", "true", "yes"),
     )
     settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     if settings.live:

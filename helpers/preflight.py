@@ -161,9 +161,6 @@ def _port(port: int) -> Check:
 
 
 def _ours(port: int) -> bool:
-    try:
-        from . import server
-    except ImportError:
-        return False
-    running = getattr(server, "running_ports", None)
-    return bool(running and port in running())
+    from .server import running_server
+
+    return running_server(port) is not None

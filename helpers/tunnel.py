@@ -55,8 +55,9 @@ def expose(
 ) -> str:
     """The base URL TaskRouter should call for the server on this port.
 
-    Sandbox mode: ``http://127.0.0.1:PORT`` (unless ``tunnel=True``). Live mode (or
-    ``tunnel=True``): an ngrok tunnel's public URL, reused when this kernel already has one.
+    Sandbox mode: ``http://127.0.0.1:PORT`` (unless ``tunnel=True`` or TASKROUTER_TUNNEL=1).
+    Live mode (or a forced tunnel): an ngrok tunnel's public URL, reused when this kernel
+    already has one.
     The URL is recorded on the server (given, or found by port) so that it checks signatures
     against the URL TaskRouter calls.
     """
@@ -73,7 +74,7 @@ def expose(
             "start the callback server first: server = helpers.CallbackServer().start(), "
             "then helpers.expose(server)",
         )
-    if not (settings.live if tunnel is None else tunnel):
+    if not ((settings.live or settings.tunnel) if tunnel is None else tunnel):
         url = f"http://127.0.0.1:{port}"
     else:
         url = _open_tunnel(port, settings, timeout)
