@@ -14,6 +14,7 @@ re-running the cell changes nothing that is already right:
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,3 +149,70 @@ def _workflow(
     if changes:
         workspace.workflows(flow.sid).update(**changes)
     return str(flow.sid)
+
+
+def tidy_up(client: Client, qs: Quickstart) -> dict[str, int]:
+    """Finish every open task (cancel waiting ones, complete assigned ones) and put Alice and
+    Bob back to Offline, so the next step starts from a known state. Safe to re-run."""
+    ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    done = {"canceled": 0, "completed": 0}
+    for worker_sid in qs.workers.values():  # first, so no one takes a task while we tidy
+        ws.workers(worker_sid).update(activity_sid=qs.activities["Offline"],
+                                      reject_pending_reservations=True)  # fmt: skip
+    for task in ws.tasks.list(assignment_status=["pending", "reserved"]):
+        ws.tasks(task.sid).update(assignment_status="canceled", reason="tidied up")
+        done["canceled"] += 1
+    for task in ws.tasks.list(assignment_status=["assigned", "wrapping"]):
+        ws.tasks(task.sid).update(assignment_status="completed", reason="tidied up")
+        done["completed"] += 1
+    for worker_sid in qs.workers.values():
+        ws.workers(worker_sid).update(activity_sid=qs.activities["Offline"])
+    return done
+
+
+class WorkspaceView:
+    """A readable picture of the workspace: activities, workers, queues, workflow."""
+
+    def __init__(self, client: Client, qs: Quickstart) -> None:
+        ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+        self.workspace = ws.fetch()
+        self.activities = ws.activities.list()
+        self.workers = ws.workers.list()
+        self.queues = ws.task_queues.list()
+        self.workflow = ws.workflows(qs.workflow_sid).fetch()
+
+    def _table(self, head: list[str], rows: list[list[Any]]) -> str:
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+            for row in rows
+        )
+        heading = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        return f"<table><tr>{heading}</tr>{cells}</table>"
+
+    def _repr_html_(self) -> str:
+        w = self.workspace
+        config = json.dumps(json.loads(self.workflow.configuration), indent=2)
+        return (
+            f"<h4>Workspace {html.escape(w.friendly_name)} <code>{w.sid}</code></h4>"
+            f"<p>multi-tasking: {w.multi_task_enabled}; default activity: "
+            f"{w.default_activity_name}; timeout activity: {w.timeout_activity_name}</p>"
+            "<h4>Activities</h4>"
+            + self._table(["name", "available", "sid"],
+                          [[a.friendly_name, a.available, a.sid] for a in self.activities])
+            + "<h4>Workers</h4>"
+            + self._table(["name", "activity", "attributes"],
+                          [[x.friendly_name, x.activity_name, x.attributes] for x in self.workers])
+            + "<h4>TaskQueues</h4>"
+            + self._table(["name", "target workers", "reservation → assignment activity"],
+                          [[q.friendly_name, q.target_workers,
+                            f"{q.reservation_activity_name} → {q.assignment_activity_name}"]
+                           for q in self.queues])
+            + f"<h4>Workflow {html.escape(self.workflow.friendly_name)}</h4>"
+            f"<p>assignment callback: <code>{self.workflow.assignment_callback_url}</code>, "
+            f"reservation timeout {self.workflow.task_reservation_timeout} s</p>"
+            f"<pre>{html.escape(config)}</pre>"
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return (f"<WorkspaceView {self.workspace.friendly_name}: {len(self.activities)} "
+                f"activities, {len(self.workers)} workers, {len(self.queues)} queues>")  # fmt: skip
