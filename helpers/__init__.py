@@ -2,9 +2,13 @@
 
 import helpers
 client = helpers.connect()      # twilio.rest.Client: the local sandbox unless TASKROUTER_MODE=live
+qs = helpers.ensure_quickstart(client)   # .workspace_sid .workflow_sid .activities .workers .queues
 server = helpers.CallbackServer({"instruction": "accept"}).start()   # re-run safe
 url = helpers.expose(server)    # loopback in sandbox mode, an ngrok tunnel in live mode
-helpers.point_workflow(client, workspace_sid, workflow_sid, server)
+helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
+switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
+board = helpers.TaskBoard(client, qs)
+helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
 """
 
 from __future__ import annotations
@@ -14,15 +18,25 @@ from typing import TYPE_CHECKING, Any
 
 from .client import connect
 from .config import Settings, load_settings
+from .control import advance_clock, end_call, reset_sandbox, sandbox_callbacks, sandbox_calls
 from .errors import ConfigError, KitError, SandboxError
+from .preflight import preflight
+from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
+from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
     from .server import CallbackServer, CallbackServerError, point_workflow
+    from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
+    from .widgets import ActivitySwitcher, EventLog, TaskBoard
 
-# Imported on first use: Flask and pyngrok would otherwise slow down every
-# `python -m helpers.sandbox` start, which imports this package too.
+# Imported on first use: Flask, pyngrok, ipywidgets and matplotlib would otherwise slow down
+# every `python -m helpers.sandbox` start, which imports this package too.
 _LAZY = {
+    "ActivitySwitcher": ".widgets",
+    "EventLog": ".widgets",
+    "TaskBoard": ".widgets",
+    "plot_timeline": ".timeline",
     "CallbackServer": ".server",
     "CallbackServerError": ".server",
     "point_workflow": ".server",
@@ -41,16 +55,33 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ActivitySwitcher",
     "CallbackServer",
     "CallbackServerError",
     "ConfigError",
+    "EventLog",
     "KitError",
+    "Quickstart",
     "SandboxError",
     "Settings",
+    "TaskBoard",
     "TunnelError",
+    "WaitTimeout",
+    "WorkspaceView",
+    "advance_clock",
     "close_tunnels",
     "connect",
+    "end_call",
+    "ensure_quickstart",
     "expose",
     "load_settings",
+    "plot_timeline",
     "point_workflow",
+    "preflight",
+    "reset_sandbox",
+    "sandbox_callbacks",
+    "sandbox_calls",
+    "tidy_up",
+    "wait_for",
+    "wait_for_task",
 ]

@@ -1,0 +1,16 @@
+"""Live notebook widgets: see TaskRouter act as it happens, without re-running cells.
+
+``ActivitySwitcher`` moves a worker between Activities and follows TaskRouter's own moves,
+``TaskBoard`` tables tasks/reservations/workers with fresh changes highlighted, ``EventLog``
+shows the event stream beside the callback server's request log. Each keeps exactly one
+daemon poller however often its cell is re-run (see ``_live``).
+"""
+
+from __future__ import annotations
+
+from ._live import LiveWidget, poller_threads
+from .board import TaskBoard
+from .eventlog import EventLog
+from .switcher import ActivitySwitcher
+
+__all__ = ["ActivitySwitcher", "EventLog", "LiveWidget", "TaskBoard", "poller_threads"]

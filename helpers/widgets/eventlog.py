@@ -1,0 +1,207 @@
+"""``EventLog``: TaskRouter's event stream next to the callback server's request log.
+
+Side by side, the learner sees cause and effect: ``reservation.created`` on the left, the
+assignment callback it triggered (signature verdict, answer, latency) on the right. Events come
+from the callback server's event records when the workspace posts its events there, otherwise
+from the Events REST resource, read incrementally (``StartDate`` = newest seen, deduplicated by
+sid) so a poll costs one small request even in a long session. The server is duck-typed: any
+object with a ``.requests`` sequence of records (``kind``, ``params``, ``signature``,
+``status``, ``answer``, ``latency_ms``, ``time``) works, e.g. ``helpers.CallbackServer``.
+"""
+
+from __future__ import annotations
+
+import collections
+import html
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import ipywidgets as widgets
+from twilio.rest import Client
+
+from ._live import LiveWidget
+
+SEEN_LIMIT = 2000
+BOX = ("display:flex;flex-direction:column-reverse;overflow-y:auto;max-height:{h}px;"
+       "font-family:monospace;font-size:85%;white-space:nowrap")  # fmt: skip
+# column-reverse keeps the scroll box pinned to its bottom: the newest line stays in view
+
+
+@dataclass(frozen=True)
+class EventLine:
+    at: float  # epoch seconds, on TaskRouter's clock
+    event_type: str
+    description: str
+    sid: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    at: float
+    kind: str
+    status: int | None
+    signature: str
+    subject: str
+    answer: str
+    latency_ms: float | None
+    error: str | None = None
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(at))
+
+
+def event_from_record(record: Any) -> EventLine:
+    params = dict(getattr(record, "params", {}) or {})
+    millis = params.get("TimestampMs")
+    at = int(millis) / 1000 if millis else float(params.get("Timestamp") or record.time)
+    return EventLine(
+        at, params.get("EventType", "?"), params.get("EventDescription", ""), params.get("Sid")
+    )
+
+
+def request_from_record(record: Any) -> RequestLine:
+    params = dict(getattr(record, "params", {}) or {})
+    subject = params.get("EventType") or params.get("TaskSid") or getattr(record, "path", "")
+    answer = getattr(record, "answer", None)
+    return RequestLine(
+        at=float(getattr(record, "time", 0.0) or 0.0),
+        kind=str(getattr(record, "kind", "?")),
+        status=getattr(record, "status", None),
+        signature=str(getattr(record, "signature", "?")),
+        subject=str(subject),
+        answer="" if answer is None else json.dumps(answer, default=str)[:80],
+        latency_ms=getattr(record, "latency_ms", None),
+        error=getattr(record, "error", None),
+    )
+
+
+class EventLog(LiveWidget):
+    """``EventLog(client, qs, server=None)``: events (left) and callback requests (right)."""
+
+    def __init__(
+        self,
+        client: Client,
+        qs: Any,
+        server: Any = None,
+        *,
+        interval: float = 0.5,
+        max_items: int = 100,
+        minutes: int = 15,
+        height: int = 300,
+    ) -> None:
+        super().__init__()
+        self._workspace = client.taskrouter.v1.workspaces(qs.workspace_sid)
+        self.server = server
+        self.max_items = max_items
+        self._minutes = minutes
+        self._height = height
+        self._rest_events: collections.deque[EventLine] = collections.deque(maxlen=max_items)
+        self._seen: dict[str, None] = {}
+        self._since: datetime | None = None
+        self.source = "events API"
+        self.event_rows: list[EventLine] = []
+        self.request_rows: list[RequestLine] = []
+        self.events_html = widgets.HTML(layout=widgets.Layout(width="50%"))
+        self.requests_html = widgets.HTML(layout=widgets.Layout(width="50%"))
+        self.message = widgets.HTML()
+        self.children = (widgets.HBox([self.events_html, self.requests_html]), self.message)
+        try:
+            self.refresh()
+        except Exception as error:
+            self._poll_failed(error)
+        self._go_live(qs.workspace_sid, None, interval)
+
+    def _records(self) -> list[Any]:
+        requests = getattr(self.server, "requests", None) if self.server is not None else None
+        return list(requests) if requests is not None else []
+
+    def refresh(self) -> None:
+        """Collect new events and callback requests, newest last, and repaint."""
+        records = self._records()
+        from_callbacks = [r for r in records if getattr(r, "kind", None) == "event"]
+        if from_callbacks:
+            self.source = "event callbacks"
+            events = [event_from_record(r) for r in from_callbacks][-self.max_items :]
+        else:
+            self.source = "events API"
+            self._read_rest_events()
+            events = list(self._rest_events)
+        requests = [request_from_record(r) for r in records][-self.max_items :]
+        with self._refresh_lock:
+            self.event_rows, self.request_rows = events, requests
+            self._paint()
+        self._clear_message("poll")
+
+    def _read_rest_events(self) -> None:
+        if self._since is None:
+            listed = self._workspace.events.list(minutes=self._minutes, limit=500)
+        else:  # StartDate is inclusive and to the second: re-reads that second, sids dedupe
+            listed = self._workspace.events.list(start_date=self._since, limit=500)
+        fresh = [e for e in listed if e.sid not in self._seen]
+        fresh.sort(key=_event_time)
+        for event in fresh:
+            self._seen[event.sid] = None
+            self._rest_events.append(
+                EventLine(
+                    _event_time(event), str(event.event_type), event.description or "", event.sid
+                )
+            )
+            if event.event_date is not None and (
+                self._since is None or event.event_date > self._since
+            ):
+                self._since = event.event_date
+        while len(self._seen) > SEEN_LIMIT:
+            self._seen.pop(next(iter(self._seen)))
+
+    def _paint(self) -> None:
+        events = (
+            "".join(
+                f"<div>{_clock(e.at)} <b>{html.escape(e.event_type)}</b> "
+                f"<span style='color:#555'>{html.escape(e.description)}</span></div>"
+                for e in self.event_rows
+            )
+            or "<i>no events yet</i>"
+        )
+        if self.server is None:
+            requests = "<i>no callback server given: EventLog(client, qs, server)</i>"
+        else:
+            requests = "".join(_request_html(r) for r in self.request_rows)
+            requests = requests or "<i>no callbacks received yet</i>"
+        box = BOX.format(h=self._height)
+        left = (f"<b>Events</b> <small>(from the {self.source}, UTC)</small>"
+                f"<div style='{box}'><div>{events}</div></div>")  # fmt: skip
+        right = (f"<b>Callback requests</b> <small>(UTC)</small>"
+                 f"<div style='{box}'><div>{requests}</div></div>")  # fmt: skip
+        if self.events_html.value != left:
+            self.events_html.value = left
+        if self.requests_html.value != right:
+            self.requests_html.value = right
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventLog {len(self.event_rows)} events from the {self.source}, "
+            f"{len(self.request_rows)} requests{' polling' if self.polling else ''}>"
+        )
+
+
+def _event_time(event: Any) -> float:
+    if getattr(event, "event_date_ms", None):
+        return int(event.event_date_ms) / 1000
+    date = event.event_date
+    return date.timestamp() if date else datetime.now(timezone.utc).timestamp()
+
+
+def _request_html(r: RequestLine) -> str:
+    ok = r.status is not None and 200 <= int(r.status) < 300 and r.signature in ("valid", "skipped")
+    colour = "#1a7f37" if ok else "#b00020"
+    latency = f" {r.latency_ms:.0f} ms" if isinstance(r.latency_ms, (int, float)) else ""
+    error = f" <i>{html.escape(r.error)}</i>" if r.error else ""
+    return (
+        f"<div>{_clock(r.at)} <b>{html.escape(r.kind)}</b> "
+        f"<span style='color:{colour}'>{r.status} sig:{html.escape(r.signature)}</span> "
+        f"{html.escape(r.subject)} → {html.escape(r.answer)}{latency}{error}</div>"
+    )

@@ -1,0 +1,83 @@
+"""The timeline is rebuilt from the sandbox's Events resource and drawn to a real PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from matplotlib.figure import Figure
+from twilio.rest import Client
+
+from helpers.quickstart import Quickstart, ensure_quickstart
+from helpers.timeline import plot_timeline, timeline_segments
+
+
+@pytest.fixture
+def qs(client: Client) -> Quickstart:
+    qs = ensure_quickstart(client)
+    workspace = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    workspace.workflows(qs.workflow_sid).update(assignment_callback_url="")
+    return qs
+
+
+def drive_task(client: Client, qs: Quickstart, sandbox: Any) -> str:
+    """Task pending (5 s) -> reserved as Alice goes Idle (5 s) -> assigned (Alice Busy)."""
+    workspace = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    task = workspace.tasks.create(
+        attributes=json.dumps({"selected_language": "es"}), workflow_sid=qs.workflow_sid
+    )
+    sandbox.advance(5)
+    workspace.workers(qs.workers["Alice"]).update(activity_sid=qs.activities["Idle"])
+    sandbox.advance(5)
+    reservation = workspace.tasks(task.sid).reservations.list()[0]
+    workspace.tasks(task.sid).reservations(reservation.sid).update(reservation_status="accepted")
+    return str(task.sid)
+
+
+def labels(segments: list[Any]) -> list[str]:
+    return [s.label for s in segments]
+
+
+def test_segments_follow_the_task_and_the_worker(
+    client: Client, qs: Quickstart, sandbox: Any
+) -> None:
+    task_sid = drive_task(client, qs, sandbox)
+
+    timeline = timeline_segments(client, qs, task_sid, "Alice")
+
+    assert labels(timeline.task) == ["pending", "reserved", "assigned"]
+    assert labels(timeline.worker_lane) == ["Offline", "Idle", "Reserved", "Busy"]
+    pending, reserved, assigned = timeline.task
+    assert pending.start == 0 and pending.end == pytest.approx(5, abs=0.5)
+    assert reserved.end - reserved.start == pytest.approx(5, abs=0.5)
+    assert assigned.end == timeline.end > assigned.start
+    offline, idle, reserved_activity, busy = timeline.worker_lane
+    assert offline.end == idle.start == idle.end == reserved_activity.start  # Idle: an instant
+    assert reserved_activity.end == busy.start == assigned.start
+    assert timeline.callbacks == [reserved.start]  # reservation.created = the callback moment
+    assert list(timeline.lanes) == [f"task {task_sid[-6:]}", "Alice"]
+
+
+def test_plot_timeline_renders_a_png(
+    client: Client, qs: Quickstart, sandbox: Any, tmp_path: Path
+) -> None:
+    task_sid = drive_task(client, qs, sandbox)
+
+    figure = plot_timeline(client, qs, task_sid, worker="Alice")
+
+    assert isinstance(figure, Figure)
+    ax = figure.axes[0]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"pending", "reserved", "assigned", "Offline", "Reserved", "Busy"} <= texts
+    assert "Idle (instant)" in texts and "assignment callback" in texts
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"task {task_sid[-6:]}", "Alice"]
+    path = tmp_path / "timeline.png"
+    figure.savefig(path)
+    assert path.exists() and path.stat().st_size > 10_000
+
+
+def test_unknown_task_is_explained(client: Client, qs: Quickstart) -> None:
+    with pytest.raises(ValueError, match="no events for task"):
+        timeline_segments(client, qs, "WT" + "0" * 32)
