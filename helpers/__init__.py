@@ -25,7 +25,7 @@ from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
-    from .server import CallbackServer, CallbackServerError, point_workflow
+    from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
     from .widgets import ActivitySwitcher, EventLog, TaskBoard
@@ -40,6 +40,7 @@ _LAZY = {
     "CallbackServer": ".server",
     "CallbackServerError": ".server",
     "point_workflow": ".server",
+    "stop_callback_servers": ".server",
     "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
@@ -81,6 +82,7 @@ __all__ = [
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "stop_callback_servers",
     "tidy_up",
     "wait_for",
     "wait_for_task",

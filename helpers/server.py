@@ -346,10 +346,15 @@ def point_workflow(
     return urls
 
 
-@atexit.register
-def _stop_all() -> None:
+def stop_callback_servers() -> list[int]:
+    """Stop every callback server this kernel runs; returns the ports that were freed."""
     with _registry_lock:
-        servers = list(_registry.values())
+        servers = [s for s in _registry.values() if s.running]
+    ports = [server.port for server in servers]
     for server in servers:
         with contextlib.suppress(Exception):
             server.stop()
+    return ports
+
+
+atexit.register(stop_callback_servers)

@@ -10,6 +10,7 @@ and curious learners read them); :func:`plot_timeline` draws them on a plain mat
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -199,4 +200,23 @@ def plot_timeline(
     ax.set_xlabel("seconds since " + _utc(timeline.origin).strftime("%H:%M:%S UTC"))
     ax.set_title(f"Task {task_sid} and worker {worker}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    _show_figures_in_ipython()
     return figure  # type: ignore[return-value]
+
+
+def _show_figures_in_ipython() -> None:
+    """Make a bare Figure display as a PNG in a notebook (without pyplot's global state)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def to_png(figure: Figure) -> bytes:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, to_png)

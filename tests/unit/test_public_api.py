@@ -12,7 +12,8 @@ PUBLIC = {
     "KitError", "Quickstart", "SandboxError", "Settings", "TaskBoard", "TunnelError",
     "WaitTimeout", "WorkspaceView", "advance_clock", "close_tunnels", "connect", "end_call",
     "ensure_quickstart", "expose", "load_settings", "plot_timeline", "point_workflow",
-    "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "tidy_up", "wait_for",
+    "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
+    "tidy_up", "wait_for",
     "wait_for_task",
 }  # fmt: skip
 
