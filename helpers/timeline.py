@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from twilio.rest import Client
 
 MAX_MINUTES = 43_200  # the Events resource keeps (unredacted) 30 days
@@ -167,7 +168,7 @@ def plot_timeline(
     """Draw the task and worker lanes as labelled broken bars; returns the Figure."""
     timeline = timeline_segments(client, qs, task_sid, worker)
     if ax is None:
-        figure = Figure(figsize=(10, 2.8), layout="constrained")
+        figure = Figure(figsize=(10, 3.2), layout="constrained")
         ax = figure.add_subplot()
     else:
         figure = ax.figure  # type: ignore[assignment]
@@ -182,13 +183,16 @@ def plot_timeline(
             facecolors=[COLOURS.get(s.label, "#dddddd") for s in segments],
             edgecolor="white",
         )
-        for s in segments:
-            if s.end > s.start:
+        for s in segments:  # a label inside the bar only where it fits; the legend has all
+            if s.end - s.start >= span * 0.12:
                 ax.text((s.start + s.end) / 2, y + 6.5, s.label, ha="center", va="center",
                         fontsize=8, clip_on=True)  # fmt: skip
-            else:  # left in the same instant: a tick with its name underneath
-                ax.text(s.start, y + 2.5, f"{s.label} (instant)", ha="center", va="top",
-                        fontsize=7, style="italic", clip_on=True)  # fmt: skip
+    seen = {s.label: None for _, segments in lanes for s in segments}
+    ax.legend(
+        handles=[Patch(color=COLOURS.get(label, "#dddddd"), label=label) for label in seen],
+        loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=min(len(seen), 8), fontsize=8,
+        frameon=False,
+    )  # fmt: skip
     for at in timeline.callbacks:
         ax.axvline(at, color="#b00020", linestyle="--", linewidth=1.2)
         ax.annotate("assignment callback", (at, top), xytext=(3, -2),
