@@ -2,9 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table bench clean
+.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +19,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 ## lab: set up, start the sandbox and open JupyterLab on notebooks/ (sandbox mode)
 lab: $(VENV)/.runtime
-	$(BIN)/python -m helpers.sandbox start
-	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
+	$(BIN)/python -m helpers.lab
 
 ## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
 test: $(VENV)/.dev
@@ -49,6 +47,11 @@ sandbox-reset: $(VENV)/.runtime
 ## coverage-table: regenerate docs/sandbox-coverage.md from the spec and the route table
 coverage-table: $(VENV)/.dev
 	$(BIN)/python tools/coverage_table.py
+
+## screenshot: refresh the README's picture of notebook 02 from the last browser test run
+screenshot: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m browser tests/browser -k clicks_idle
+	cp test-output/browser/notebook-02.png docs/img/notebook-02.png
 
 ## bench: run the benchmarks (not part of `make test`)
 bench: $(VENV)/.dev

@@ -294,13 +294,17 @@ class CallbackServer:
         head = "<tr><th>kind</th><th>status</th><th>signature</th><th>task/event</th>"
         head += "<th>answer</th><th>latency</th></tr>"
         return (
-            f"<div><b>CallbackServer</b> {'🟢 running' if self.running else '⚪ stopped'} "
+            f"<div><b>CallbackServer</b> {RUNNING if self.running else STOPPED} "
             f"on <code>{html.escape(self.url)}</code><br>TaskRouter calls "
             f"<code>{html.escape(self.assignment_url)}</code><br>"
             f"{len(self.requests)} callbacks received"
             + (f"<table>{head}{rows}</table>" if rows else "")
             + "</div>"
         )
+
+
+RUNNING = '<span style="color:#1a7f37">●</span> running'
+STOPPED = '<span style="color:#888">○</span> stopped'
 
 
 def running_server(port: int) -> CallbackServer | None:
