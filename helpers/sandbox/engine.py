@@ -19,14 +19,23 @@ Decision where the docs are silent: a task that matches no filter of a workflow 
 from __future__ import annotations
 
 import heapq
-import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from . import events, wire
 from .errors import BadRequest, Gone
-from .models import Activity, Reservation, Task, TaskQueue, Worker, Workflow, Workspace, touch
+from .models import (
+    Activity,
+    Reservation,
+    Task,
+    TaskQueue,
+    Worker,
+    Workflow,
+    Workspace,
+    json_object,
+    touch,
+)
 from .routing import (
     RoutingIndex,
     has_room,
@@ -116,7 +125,7 @@ class Engine:
         if not isinstance(flow, Workflow):
             return task
         config = self.config(tx, flow)
-        doc = _attributes(task)
+        doc = json_object(task.attributes)
         for position in range(first_filter, len(config.filters)):
             if config.filters[position].expression.evaluate(doc):
                 return self._enter_step(tx, task, now, position, 0)
@@ -658,11 +667,3 @@ def _activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Acti
     if not isinstance(activity, Activity) or activity.workspace_sid != workspace_sid:
         raise BadRequest(f"{param} {sid!r} is not an activity of this workspace")
     return activity
-
-
-def _attributes(task: Task) -> dict[str, Any]:
-    try:
-        value = json.loads(task.attributes)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

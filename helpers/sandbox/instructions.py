@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import events, wire
-from .models import Activity, Call, Reservation, Task, Worker, touch
+from .models import Activity, Call, Reservation, Task, Worker, json_object, touch
 from .params import TRUE, Params
 from .store import Transaction
 
@@ -109,8 +109,8 @@ def execute(
             raise InstructionError(40100, f"activity_sid {activity!r} is not an activity of "
                                           "this workspace")  # fmt: skip
         return engine.reject(tx, reservation, activity, now)
-    attributes = _attributes(task)
-    contact = _attributes_of(worker).get("contact_uri")
+    attributes = json_object(task.attributes)
+    contact = json_object(worker.attributes).get("contact_uri")
     to = instruction.get("to") or contact
     sender = instruction.get("from")
     url = instruction.get("url")
@@ -247,19 +247,3 @@ def _activity(tx: Transaction, reservation: Reservation, sid: Any) -> Activity |
     if isinstance(activity, Activity) and activity.workspace_sid == reservation.workspace_sid:
         return activity
     return None
-
-
-def _attributes(task: Task) -> dict[str, Any]:
-    try:
-        value = json.loads(task.attributes)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _attributes_of(worker: Worker) -> dict[str, Any]:
-    try:
-        value = json.loads(worker.attributes)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

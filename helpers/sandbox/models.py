@@ -9,6 +9,7 @@ modules.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -176,6 +177,15 @@ KINDS: dict[str, type[Record]] = {
 
 
 R = TypeVar("R", bound=Record)
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """Stored ``attributes`` as a dict; anything that is not a JSON object reads as ``{}``."""
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def touch(record: R, now: float, **changes: Any) -> R:

@@ -15,13 +15,21 @@ candidate against the transaction before acting on it.
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .expressions import ExpressionError, parse
-from .models import Activity, Record, Reservation, Task, TaskQueue, Worker, WorkerChannel
+from .models import (
+    Activity,
+    Record,
+    Reservation,
+    Task,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    json_object,
+)
 from .store import Store, Transaction
 from .workflow_config import Target
 
@@ -29,18 +37,10 @@ OPEN_TASK = ("reserved", "assigned", "wrapping")
 TaskKey = tuple[int, float, float, str]
 
 
-def load_json(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def worker_document(worker: Worker, activity_name: str | None) -> dict[str, Any]:
     """What expressions see of a worker: its attributes plus sid, name and activity."""
     return {
-        **load_json(worker.attributes),
+        **json_object(worker.attributes),
         "sid": worker.sid,
         "friendly_name": worker.friendly_name,
         "activity_sid": worker.activity_sid,
@@ -225,7 +225,7 @@ def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | No
     ):
         return True
     activity = tx.get(worker.activity_sid, "activity")
-    task_doc = load_json(task.attributes)
+    task_doc = json_object(task.attributes)
     worker_doc = worker_document(worker, getattr(activity, "friendly_name", None))
     if target.expression is not None and not target.expression.evaluate(
         {"task": task_doc, "worker": worker_doc}
@@ -262,7 +262,7 @@ def order_workers(workers: Iterable[Worker], target: Target | None) -> list[Work
 
 
 def _attribute(worker: Worker, path: str) -> Any:
-    value: Any = load_json(worker.attributes)
+    value: Any = json_object(worker.attributes)
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value

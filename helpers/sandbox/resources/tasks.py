@@ -8,14 +8,13 @@ are TaskRouter's to make. Anything else is a 400 that says which move is allowed
 from __future__ import annotations
 
 import calendar
-import json
 import time
 from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import Task, Workflow, touch
+from ..models import Task, Workflow, json_object, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -202,7 +201,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
             and (queue_name is None or name_of(task.task_queue_sid) == queue_name)
             and (routing_target is None or task.routing_target == routing_target)
             and (has_addons is None or (task.addons not in ("{}", "")) == has_addons)
-            and (expression is None or expression.evaluate(_attributes(task)))
+            and (expression is None or expression.evaluate(json_object(task.attributes)))
         )
 
     records = [t for t in in_workspace(ctx, Task, WorkspaceSid) if keep(t)]
@@ -210,14 +209,6 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     path = f"{ws_path(WorkspaceSid)}/Tasks"
     return list_response(ctx, "tasks", path, records, lambda t: render(t, store, now))
-
-
-def _attributes(task: Task) -> dict[str, Any]:
-    try:
-        value = json.loads(task.attributes)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _order(records: list[Task], ordering: str | None) -> list[Task]:
