@@ -38,8 +38,10 @@ def status_of(qs: Quickstart, task_sid: str, wanted: str, timeout: float = 10.0)
     return eventually(lambda: qs.task(task_sid), lambda t: t.assignment_status == wanted, timeout)
 
 
-def callbacks(sandbox: SandboxProcess) -> list[dict]:
-    return sandbox.control("GET", "/_sandbox/callbacks")["callbacks"]
+def callbacks(sandbox: SandboxProcess, workspace_sid: str | None = None) -> list[dict]:
+    """The debugger log; per workspace, since a previous test's late delivery may land too."""
+    log = sandbox.control("GET", "/_sandbox/callbacks")["callbacks"]
+    return [e for e in log if workspace_sid is None or e["workspace_sid"] == workspace_sid]
 
 
 def test_quickstart_accept_by_instruction(qs: Quickstart, receiver: Receiver) -> None:
@@ -67,7 +69,7 @@ def test_manual_accept_via_rest_after_empty_answer(
     alice = qs.set_activity("Alice", "Idle")
     assert alice.activity_name == "Reserved" and not alice.available  # reserved at once
     receiver.wait_for("/assignment")
-    eventually(lambda: callbacks(sandbox), lambda log: any(e["code"] == 40005 for e in log))
+    eventually(lambda: callbacks(sandbox, qs.sid), lambda log: any(e["code"] == 40005 for e in log))
     assert qs.task(task.sid).assignment_status == "reserved"
     (reservation,) = qs.reservations(task.sid)
     accepted = (
@@ -242,7 +244,7 @@ def test_debugger_codes(
     receiver.answer(**answer)
     task = qs.create_task(selected_language="es")
     qs.set_activity("Alice", "Idle")
-    log = eventually(lambda: callbacks(sandbox), lambda log: any(e["code"] for e in log))
+    log = eventually(lambda: callbacks(sandbox, qs.sid), lambda log: any(e["code"] for e in log))
     entry = next(e for e in log if e["code"])
     assert entry["code"] == code, entry
     assert entry["reservation_sid"] == qs.reservations(task.sid)[0].sid
@@ -261,7 +263,7 @@ def test_fallback_url_used_when_primary_fails(client: Client, receiver: Receiver
     (primary,) = receiver.requests("/assignment")
     (fallback,) = receiver.requests("/fallback")
     assert primary.signature_valid and fallback.signature_valid
-    kinds = [(e["kind"], e["code"]) for e in callbacks(sandbox)]
+    kinds = [(e["kind"], e["code"]) for e in callbacks(sandbox, qs.sid)]
     assert ("assignment", 11200) in kinds and ("fallback", None) in kinds
 
 
@@ -273,7 +275,7 @@ def test_failing_fallback_leaves_reservation_pending(client: Client, receiver: R
                           fallback_url=receiver.url("/fallback"))  # fmt: skip
     task = qs.create_task(selected_language="es")
     qs.set_activity("Alice", "Idle")
-    log = eventually(lambda: callbacks(sandbox), lambda log: len(log) >= 2)
+    log = eventually(lambda: callbacks(sandbox, qs.sid), lambda log: len(log) >= 2)
     assert [e["kind"] for e in log] == ["assignment", "fallback"]
     assert qs.reservations(task.sid)[0].reservation_status == "pending"
 
@@ -436,3 +438,92 @@ def test_timers_survive_a_restart(tmp_path, receiver_token: str = "t0ken") -> No
     finally:
         again.stop()
         receiver.close()
+
+
+def routed(qs: Quickstart, targets: list[dict], default: dict | None = None) -> str:
+    routing: dict = {"filters": [{"filter_friendly_name": "All", "expression": "1==1",
+                                  "targets": targets}]}  # fmt: skip
+    if default is not None:
+        routing["default_filter"] = default
+    return qs.ws.workflows.create(
+        friendly_name="Routed", configuration=json.dumps({"task_routing": routing})
+    ).sid
+
+
+def test_skip_if_moves_on_when_nobody_is_available(qs: Quickstart) -> None:
+    spanish, english = qs.queues["Spanish"], qs.queues["English"]
+    flow = routed(qs, [{"queue": spanish, "timeout": 300, "skip_if": "workers.available == 0"},
+                       {"queue": english}])  # fmt: skip
+    task = qs.ws.tasks.create(attributes="{}", workflow_sid=flow)
+    assert task.task_queue_sid == english  # skipped at once, no 300 s wait
+
+
+def test_order_by_prefers_the_higher_level(qs: Quickstart, receiver: Receiver) -> None:
+    receiver.answer(body={})
+    qs.ws.workers(qs.workers["Alice"]).update(attributes='{"languages": ["en"], "level": 1}')
+    qs.ws.workers(qs.workers["Bob"]).update(attributes='{"languages": ["en"], "level": 5}')
+    qs.set_activity("Alice", "Idle")  # Alice is idle longer, but order_by wins
+    qs.set_activity("Bob", "Idle")
+    flow = routed(qs, [{"queue": qs.queues["English"], "order_by": "worker.level DESC"}])
+    task = qs.ws.tasks.create(attributes="{}", workflow_sid=flow)
+    assert [r.worker_name for r in qs.reservations(task.sid)] == ["Bob"]
+
+
+def test_known_worker_and_target_expression(qs: Quickstart, receiver: Receiver) -> None:
+    receiver.answer(body={})
+    qs.set_activity("Alice", "Idle")
+    qs.set_activity("Bob", "Idle")
+    english = qs.queues["English"]
+    flow = routed(qs, [{"queue": english, "known_worker_friendly_name": "task.agent"}])
+    task = qs.ws.tasks.create(attributes='{"agent": "Bob"}', workflow_sid=flow)
+    assert [r.worker_name for r in qs.reservations(task.sid)] == ["Bob"]
+    flow = routed(qs, [{"queue": english, "expression": "task.vip IN worker.languages"}])
+    task = qs.ws.tasks.create(attributes='{"vip": "es"}', workflow_sid=flow)
+    assert [r.worker_name for r in qs.reservations(task.sid)] == ["Alice"]
+
+
+def test_default_filter_and_no_match(qs: Quickstart) -> None:
+    task = qs.create_task(selected_language="fr")  # the quickstart has no default filter
+    assert (task.assignment_status, task.reason) == (
+        "canceled", "Task did not match any workflow filter"
+    )  # fmt: skip
+    flow = qs.ws.workflows.create(
+        friendly_name="Defaulting",
+        configuration=json.dumps(
+            {"task_routing": {"filters": [], "default_filter": {"queue": qs.queues["English"]}}}
+        ),
+    )
+    assert (
+        qs.ws.tasks.create(attributes="{}", workflow_sid=flow.sid).task_queue_sid
+        == qs.queues["English"]
+    )
+
+
+def test_re_evaluate_tasks_on_workflow_update(qs: Quickstart) -> None:
+    task = qs.create_task(selected_language="es")
+    assert task.task_queue_sid == qs.queues["Spanish"]
+    swapped = {
+        "task_routing": {
+            "filters": [{"expression": "1==1", "targets": [{"queue": qs.queues["English"]}]}]
+        }
+    }
+    flow = qs.ws.workflows(qs.workflow_sid)
+    flow.update(configuration=json.dumps(swapped))
+    assert qs.task(task.sid).task_queue_sid == qs.queues["Spanish"]  # not without the flag
+    flow.update(configuration=json.dumps(swapped), re_evaluate_tasks=True)
+    assert qs.task(task.sid).task_queue_sid == qs.queues["English"]
+
+
+def test_wrapping_then_completed(qs: Quickstart, receiver: Receiver) -> None:
+    receiver.answer(body={"instruction": "accept"})
+    task = qs.create_task(selected_language="es")
+    qs.set_activity("Alice", "Idle")
+    status_of(qs, task.sid, "assigned")
+    assert qs.ws.tasks(task.sid).update(assignment_status="wrapping").assignment_status == (
+        "wrapping"
+    )
+    assert qs.reservations(task.sid)[0].reservation_status == "wrapping"
+    done = qs.ws.tasks(task.sid).update(assignment_status="completed", reason="resolved")
+    assert (done.assignment_status, done.reason) == ("completed", "resolved")
+    assert qs.reservations(task.sid)[0].reservation_status == "completed"
+    assert qs.worker("Alice").activity_name == "Busy"  # single-tasking: no automatic move

@@ -138,6 +138,8 @@ def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             f"Workflow {flow.friendly_name} updated",
             {**events.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
         )
+        if re_evaluate:
+            ctx.engine.workflow_changed(tx, flow, now)
         return ok(render(flow))
 
 
