@@ -7,7 +7,9 @@ including its SQLite write. The waiting tasks are loaded straight into the store
 measured event is a real REST request handled by the app:
   * "task arrives": POST a task while no worker is free (placement in the queue's index);
   * "worker frees up": a worker moves to Idle and is reserved for the best waiting task.
-Flat figures across sizes mean one event does not scan the waiting tasks.
+Flat figures across sizes mean one event does not scan the waiting tasks. :func:`sweep` (used by
+``python -m bench``) repeats every size in each round, so the 100k-vs-1k ratio of one round is
+measured under the same machine conditions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from helpers.sandbox.app import Sandbox
 from helpers.sandbox.models import Task
 from helpers.sandbox.router import Request
 from helpers.sandbox.wire import new_sid
+
+from .stats import ratio, spread
 
 ACCOUNT, TOKEN = "AC" + "b" * 32, "bench-token"
 
@@ -89,6 +93,28 @@ def run(size: int, events: int, workers: int) -> dict[str, float]:
                     "worker frees up (us)": statistics.median(free)}  # fmt: skip
         finally:
             app.close()
+
+
+def sweep(sizes: list[int], workers: list[int], events: int, rounds: int) -> dict:
+    """Per-event cost (median µs of ``events`` events) for every size and worker count.
+
+    Returns ``{workers: {"sizes": {size: {key: spread}}, "ratio": {key: spread}}}`` where the
+    ratio is largest size / smallest size, one value per round.
+    """
+    out: dict = {}
+    for count in workers:
+        per_size: dict[int, dict[str, list[float]]] = {size: {} for size in sizes}
+        for _ in range(rounds):
+            for size in sizes:
+                for key, value in run(size, events, count).items():
+                    per_size[size].setdefault(key, []).append(value)
+        low, high = per_size[min(sizes)], per_size[max(sizes)]
+        out[count] = {
+            "sizes": {n: {k: spread(v) for k, v in keys.items()} for n, keys in per_size.items()},
+            "ratio": {k: spread(ratio(a, b) for a, b in zip(high[k], low[k], strict=True))
+                      for k in low},
+        }  # fmt: skip
+    return out
 
 
 def main() -> None:
