@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot bench clean
+.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +53,12 @@ screenshot: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m browser tests/browser -k clicks_idle
 	cp test-output/browser/notebook-02.png docs/img/notebook-02.png
 
-## bench: run the benchmarks (not part of `make test`)
+## bench: run every benchmark and rewrite docs/benchmarks.md (not part of `make test`)
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench.sdk_latency
+	$(BIN)/python -m bench
+
+bench-quick: $(VENV)/.dev
+	$(BIN)/python -m bench --quick --out test-output/bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
