@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from ..config import default_data_dir, default_port
-from . import process
+from . import process, wire
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--account-sid", default=None)
     parser.add_argument("--auth-token", default=None)
+    parser.add_argument(
+        "--extra-account",
+        action="append",
+        default=[],
+        type=_account,
+        metavar="AC…:TOKEN",
+        help="serve only: another account (repeatable); it sees only its own workspaces",
+    )
     args = parser.parse_args(argv)
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     port: int = args.port if args.port is not None else default_port()
@@ -33,9 +41,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _account(value: str) -> tuple[str, str]:
+    sid, _, token = value.partition(":")
+    if not (wire.is_sid(sid, "AC") and token):
+        raise argparse.ArgumentTypeError("expected AC + 32 hex digits, a colon and a token")
+    return sid, token
+
+
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
     if args.command == "serve":
-        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token)
+        extra = tuple(args.extra_account)
+        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
         return 0
     if args.command == "start":
         url = process.start(data_dir, args.host, port)

@@ -25,11 +25,16 @@ class SandboxConfig:
     data_dir: Path | None = None  # None: in memory only
     host: str = "127.0.0.1"
     port: int = 8765
+    # More accounts, e.g. one per workshop table: ((account_sid, auth_token), ...). Each sees
+    # only its own workspaces; resetting and moving the clock stay with the main account.
+    extra_accounts: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
+        extra = [sid for sid, _ in self.extra_accounts]
         return (
             f"SandboxConfig(account_sid={self.account_sid!r}, auth_token='***', "
-            f"data_dir={self.data_dir!r}, host={self.host!r}, port={self.port!r})"
+            f"data_dir={self.data_dir!r}, host={self.host!r}, port={self.port!r}, "
+            f"extra_accounts={extra!r})"
         )
 
 
@@ -43,7 +48,7 @@ class Sandbox:
         self.store = Store(db_path)
         offset = float(self.store.meta("clock_offset", "0") or 0)
         self.clock = Clock(offset, on_change=lambda o: self.store.set_meta("clock_offset", repr(o)))
-        self.accounts = {config.account_sid: config.auth_token}
+        self.accounts = {**dict(config.extra_accounts), config.account_sid: config.auth_token}
         self.engine = Engine(self.store, self.clock.now)
         self.webhooks = Webhooks(self)
         self.engine.on_reservation = self.webhooks.reservation_created

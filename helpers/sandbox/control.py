@@ -7,7 +7,7 @@ state) and ``callbacks`` (recent outgoing callbacks, like the Console's debugger
 from __future__ import annotations
 
 from . import instructions, wire
-from .errors import BadRequest, NotFound
+from .errors import ApiError, BadRequest, NotFound
 from .models import Call
 from .router import Context, Response, Routes, ok
 
@@ -20,8 +20,19 @@ def health(ctx: Context) -> Response:
     return ok({"status": "ok"})
 
 
+def _main_account_only(ctx: Context, action: str) -> None:
+    """Resetting and moving the clock touch every account: the main account's to do."""
+    if ctx.request.account_sid != ctx.sandbox.config.account_sid:
+        raise ApiError(
+            f"Only the sandbox's main account may {action}: it affects every account",
+            code=20403,
+            status=403,
+        )
+
+
 @routes.post("/_sandbox/clock")
 def advance_clock(ctx: Context) -> Response:
+    _main_account_only(ctx, "move the clock")
     seconds = ctx.params.str("Advance", required=True)
     assert seconds is not None
     try:
@@ -43,6 +54,7 @@ def read_clock(ctx: Context) -> Response:
 
 @routes.post("/_sandbox/reset")
 def reset(ctx: Context) -> Response:
+    _main_account_only(ctx, "reset the sandbox")
     ctx.sandbox.reset()
     return ok({"status": "reset"})
 

@@ -2,10 +2,10 @@
 
 Deliveries leave the transaction that caused them only after it committed, and run on
 dispatcher threads that never hold the state lock, so a slow or dead callback server blocks
-neither the REST API nor other workspaces. Assignment callbacks run on a small pool (5 s
-limit, then the fallback URL); event callbacks run on one thread per workspace so they arrive
-in order. Every attempt lands in :attr:`Dispatcher.log` (``GET /_sandbox/callbacks``), with the
-code Twilio's debugger would show.
+neither the REST API nor other workspaces. Assignment callbacks run on a small pool per
+workspace (5 s limit, then the fallback URL); event callbacks run on one thread per workspace
+so they arrive in order. Every attempt lands in :attr:`Dispatcher.log`
+(``GET /_sandbox/callbacks``), with the code Twilio's debugger would show.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from . import wire
 
 ASSIGNMENT_TIMEOUT = 5.0  # TaskRouter's limit for an assignment callback answer
+ASSIGNMENT_THREADS = 16  # concurrent assignment callbacks per workspace (threads made on demand)
 EVENT_TIMEOUT = 15.0
 LOG_SIZE = 2000
 MAX_ANSWER = 64 * 1024
@@ -61,7 +62,7 @@ class Outcome:
 class Dispatcher:
     def __init__(self, on_answer: Callable[[Delivery, Outcome], None]) -> None:
         self.on_answer = on_answer
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sandbox-callback")
+        self._pools: dict[str, ThreadPoolExecutor] = {}  # per workspace, like the event lanes
         self._event_queues: dict[str, queue.Queue[Delivery | None]] = {}
         self._lock = threading.Lock()
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_SIZE)
@@ -71,8 +72,18 @@ class Dispatcher:
     # -- sending --------------------------------------------------------------------------
 
     def send_assignment(self, delivery: Delivery) -> None:
-        if not self._closed:
-            self._pool.submit(self._deliver_assignment, delivery)
+        """On the workspace's own threads: a slow or hung callback server (a breakpoint in a
+        learner's instruction function) delays that workspace only, never the others."""
+        if self._closed:
+            return
+        with self._lock:
+            pool = self._pools.get(delivery.workspace_sid)
+            if pool is None:
+                pool = self._pools[delivery.workspace_sid] = ThreadPoolExecutor(
+                    max_workers=ASSIGNMENT_THREADS,
+                    thread_name_prefix=f"sandbox-callback-{delivery.workspace_sid[-6:]}",
+                )
+        pool.submit(self._deliver_assignment, delivery)
 
     def send_event(self, delivery: Delivery) -> None:
         if self._closed:
@@ -115,6 +126,12 @@ class Dispatcher:
 
     def post(self, delivery: Delivery, timeout: float) -> Outcome:
         """One signed form POST; connection errors and timeouts become an Outcome, not raise."""
+        try:
+            return self._post(delivery, timeout)
+        except ValueError as error:  # a URL urlsplit cannot read ("http://["): never kill a lane
+            return _failed(time.perf_counter(), f"invalid URL: {error}")
+
+    def _post(self, delivery: Delivery, timeout: float) -> Outcome:
         signature = RequestValidator(delivery.auth_token).compute_signature(
             delivery.url, delivery.params
         )
@@ -212,7 +229,9 @@ class Dispatcher:
         with self._lock:
             for lane in self._event_queues.values():
                 lane.put(None)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _failed(started: float, error: str) -> Outcome:

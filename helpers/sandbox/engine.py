@@ -425,6 +425,9 @@ class Engine:
                 target = reservation.previous_activity_sid  # DESIGN.md decision 5
             if target:
                 self.move_worker(tx, worker, target, now)
+            # Its room is free again, also when its activity did not change (multi-tasking,
+            # or already back in an available activity): offer it the waiting work.
+            self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
         task = tx.get(reservation.task_sid, "task")
         if not isinstance(task, Task) or task.assignment_status != "reserved":
             return reservation
@@ -516,9 +519,10 @@ class Engine:
         )
         ws = _get(tx, reservation.workspace_sid, Workspace)
         worker = tx.get(reservation.worker_sid, "worker")
-        if status == "canceled" and not ws.multi_task_enabled and isinstance(worker, Worker):
-            if reservation.previous_activity_sid:
+        if status == "canceled" and isinstance(worker, Worker):
+            if not ws.multi_task_enabled and reservation.previous_activity_sid:
                 self.move_worker(tx, worker, reservation.previous_activity_sid, now)
+            self.worker_changed(tx, _get(tx, worker.sid, Worker), now)  # its room is free again
 
     # -- workers --------------------------------------------------------------------------
 
@@ -559,7 +563,11 @@ class Engine:
         with self._timer_lock:
             self._timer_seq += 1
             heapq.heappush(self._timers, (due, self._timer_seq, kind, sid))
-        self.timer_added.set()
+            earliest = self._timers[0][1] == self._timer_seq
+        # Wake the timer thread only when its wait must get shorter: it already sleeps no longer
+        # than the earliest timer. Waking it on every reservation cost a GIL handover each.
+        if earliest:
+            self.timer_added.set()
 
     def _schedule_task(self, task: Task) -> None:
         if task.assignment_status in ("pending", "reserved"):
@@ -604,13 +612,14 @@ class Engine:
                 self._next_step(tx, record, due)
                 return True
         elif kind == "purge" and record.assignment_status in ("canceled", "completed"):
-            if record.date_updated + PURGE_AFTER <= due:
-                for reservation in tx.group("reservation", "task_sid", sid).values():
-                    tx.delete(reservation)
-                for call in tx.group("call", "task_sid", sid).values():
-                    tx.delete(call)
-                tx.delete(record)
-                return True
+            # Five minutes after it finished, even if its attributes changed since (a final
+            # status never changes, so this timer is the one set when it finished).
+            for reservation in tx.group("reservation", "task_sid", sid).values():
+                tx.delete(reservation)
+            for call in tx.group("call", "task_sid", sid).values():
+                tx.delete(call)
+            tx.delete(record)
+            return True
         return False
 
     # -- REST reservation updates ---------------------------------------------------------

@@ -83,10 +83,13 @@ def serve(
     port: int,
     account_sid: str | None = None,
     auth_token: str | None = None,
+    extra_accounts: tuple[tuple[str, str], ...] = (),
 ) -> None:
     """Serve in the foreground until SIGINT/SIGTERM."""
     creds = credentials(data_dir, account_sid, auth_token)
-    config = SandboxConfig(creds.account_sid, creds.auth_token, data_dir, host, port)
+    config = SandboxConfig(
+        creds.account_sid, creds.auth_token, data_dir, host, port, extra_accounts
+    )
     sandbox = create_app(config)
     try:
         server = make_server(sandbox, host, port)
@@ -111,9 +114,10 @@ def serve(
     thread.start()
     sandbox.start_timers()
     actual_port = server.server_address[1]
+    extra = f" and {len(extra_accounts)} more" if extra_accounts else ""
     print(
         f"TaskRouter sandbox listening on {base_url(host, actual_port)} "
-        f"(account {creds.account_sid}, data in {data_dir})",
+        f"(account {creds.account_sid}{extra}, data in {data_dir})",
         flush=True,
     )
     try:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import ExpressionError, parse
+from .expressions import ExpressionError, evaluate
 from .models import (
     Activity,
     Record,
@@ -53,11 +53,11 @@ def in_queue(source: Any, worker: Worker, queue: TaskQueue) -> bool:
     if not queue.target_workers:
         return False
     activity = source.get(worker.activity_sid)
-    try:
-        expression = parse(queue.target_workers)
+    document = worker_document(worker, getattr(activity, "friendly_name", None))
+    try:  # evaluate() caches the parsed expression: parsing it per call was a hot spot
+        return evaluate(queue.target_workers, document)
     except ExpressionError:
         return False
-    return expression.evaluate(worker_document(worker, getattr(activity, "friendly_name", None)))
 
 
 class RoutingIndex:
@@ -189,11 +189,13 @@ class Room:
 
 def room(tx: Transaction, worker: Worker, multitasking: bool) -> Room:
     """Single-tasking: room unless a reservation is pending. Multi-tasking: channel capacity
-    minus the worker's reserved and assigned tasks on that channel."""
+    minus the worker's reserved, assigned and wrapping tasks on that channel (a task in
+    wrap-up holds its slot until it is completed, as the WorkerChannel's assigned_tasks says)."""
     held = [
         r
         for r in tx.group("reservation", "worker_sid", worker.sid).values()
-        if isinstance(r, Reservation) and r.reservation_status in ("pending", "accepted")
+        if isinstance(r, Reservation)
+        and r.reservation_status in ("pending", "accepted", "wrapping")
     ]
     tasks = frozenset(r.task_sid for r in held)
     if not multitasking:

@@ -15,7 +15,7 @@ import logging
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
@@ -46,6 +46,20 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._handle("PUT")
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (PATCH, HEAD, OPTIONS, made-up ones) reaches the router too, which
+        answers 405 (or 404, 401) in Twilio's envelope instead of http.server's 501 page."""
+        if name.startswith("do_"):
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, 414, 431, 505) in the envelope too."""
+        self.close_connection = True
+        reason = message or self.responses.get(code, ("Bad request",))[0]
+        twilio_code = BadRequest.code if code == 400 else 20000 + code  # 20414, 20431, 20505
+        self._write(Response(code, ApiError(reason, code=twilio_code, status=code).body()))
+
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -61,15 +75,30 @@ class Handler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _read_request(self, method: str) -> Request:
-        length_header = self.headers.get("Content-Length") or "0"
+        length_header = self.headers.get("Content-Length", "0")  # present but empty: 400
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # the unread body must not be taken for a request
+            raise ApiError(
+                "Transfer-Encoding is not supported; send the body with a Content-Length",
+                code=20411,
+                status=411,
+            )
         try:
             length = int(length_header)
         except ValueError:
-            raise BadRequest("Content-Length must be an integer") from None
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise BadRequest(f"Content-Length must be a byte count, got {length_header!r}")
         if length > MAX_BODY:
             self.close_connection = True
             raise PayloadTooLarge(f"Request body over {MAX_BODY} bytes")
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            self.close_connection = True
+            raise BadRequest(
+                f"The body ended after {len(body)} of the {length} bytes its Content-Length says"
+            )
         parts = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         form: dict[str, list[str]] = {}
@@ -113,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
         head.extend(f"{k}: {v}" for k, v in response.headers.items())
         if self.close_connection:
             head.append("Connection: close")
+        if getattr(self, "command", None) == "HEAD":
+            body = b""  # the answer's headers, never its body
         # Headers and body in one write: no Nagle/delayed-ACK stall even without NODELAY.
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         self.wfile.flush()

@@ -7,10 +7,12 @@ The SDK is strict about these (``reference/twilio-sdk.md`` §2c): dates must be 
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,7 +34,13 @@ def is_sid(value: str, prefix: str | None = None) -> bool:
 def iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    return _iso_second(math.floor(epoch))  # gmtime() floors too
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    """Cached: a list page renders four dates per record, mostly the same few seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def url(path: str) -> str:

@@ -100,11 +100,14 @@ def _date(ctx: Context, name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
+        moment = float(calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
     except ValueError:
         raise BadRequest(
             f"{name} must be a UTC date-time like 2024-01-02T03:04:05Z, got {value!r}"
         ) from None
+    if moment < 0:  # the window is echoed as start_time/end_time: 4-digit years only
+        raise BadRequest(f"{name} must not be before 1970-01-01T00:00:00Z, got {value!r}")
+    return moment
 
 
 def _channel(ctx: Context, workspace_sid: str, ref: str | None) -> TaskChannel | None:
@@ -139,7 +142,7 @@ def _query(ctx: Context, workspace_sid: str, cumulative: bool = True) -> Query:
     minutes = ctx.query.int("Minutes", low=1, high=MAX_MINUTES) or DEFAULT_MINUTES
     start, end = _date(ctx, "StartDate"), _date(ctx, "EndDate")
     end = now if end is None else end
-    start = end - 60 * minutes if start is None else start
+    start = max(end - 60 * minutes, 0.0) if start is None else start
     if start > end:
         raise BadRequest(f"StartDate {wire.iso(start)} is after EndDate {wire.iso(end)}")
     return Query(now, start, end, channel, _splits(ctx))
@@ -452,7 +455,7 @@ def _bulk_request(ctx: Context) -> list[tuple[str, str | None]]:
     if "json" in ctx.request.headers.get("content-type", ""):
         try:
             body = json.loads(ctx.request.raw_body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             raise BadRequest("The request body is not valid JSON") from None
     channel = None
     if isinstance(body, dict):

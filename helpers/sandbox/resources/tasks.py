@@ -204,7 +204,11 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
             and (expression is None or expression.evaluate(json_object(task.attributes)))
         )
 
-    records = [t for t in in_workspace(ctx, Task, WorkspaceSid) if keep(t)]
+    records = in_workspace(ctx, Task, WorkspaceSid)
+    filters = (priority, workflow_sid, workflow_name, queue_sid, queue_name, routing_target,
+               has_addons, expression)  # fmt: skip
+    if statuses or any(f is not None for f in filters):  # unfiltered: no per-task check at all
+        records = [t for t in records if keep(t)]
     records = _order(records, q.str("Ordering"))
     now = ctx.now()
     path = f"{ws_path(WorkspaceSid)}/Tasks"

@@ -45,8 +45,13 @@ def _callback_url(ctx: Context, param: str) -> str | None:
     value = ctx.params.str(param)
     if value is None or value == "":
         return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.netloc)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # "http://[" or "http://host:99999999"
+        valid = False
+    if not valid:
         raise BadRequest(f"{param} must be an absolute http(s) URL, got {value!r}")
     return value
 
