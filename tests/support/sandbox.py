@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class SandboxProcess:
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen | None = None
     banner: str = ""
+    output: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -66,8 +68,15 @@ class SandboxProcess:
                 raise RuntimeError(f"sandbox exited with {self.process.returncode}")
             if self.url in line:
                 self.banner = line.strip()
+                # Keep reading its output, or a chatty sandbox would block on a full pipe.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
         raise RuntimeError("sandbox did not print its URL in time")
+
+    def _drain(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
