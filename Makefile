@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot bench bench-quick clean
+.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ coverage-table: $(VENV)/.dev
 screenshot: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m browser tests/browser -k clicks_idle
 	cp test-output/browser/notebook-02.png docs/img/notebook-02.png
+
+## reliability-long: the long runs of the reliability suites (invariants, crashes, fuzzing, load)
+reliability-long: $(VENV)/.dev
+	KIT_LONG=1 $(BIN)/python -m pytest tests/reliability -q -s
 
 ## bench: run every benchmark and rewrite docs/benchmarks.md (not part of `make test`)
 bench: $(VENV)/.dev
