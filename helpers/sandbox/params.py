@@ -6,7 +6,9 @@ parameter and says what is expected, so a learner's typo is fixable from the mes
 
 from __future__ import annotations
 
+import calendar
 import json
+import time
 from collections.abc import Collection
 
 from . import wire
@@ -104,6 +106,18 @@ class Params:
                 f"{name} must be a {prefix} sid ({prefix} + 32 hex digits), got {value!r}"
             )
         return value
+
+    def date(self, name: str, *, day_only: bool = False) -> float | None:
+        """An ISO 8601 UTC time (``2024-01-02T03:04:05Z``; a bare day too if ``day_only``)."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d") if day_only else ("%Y-%m-%dT%H:%M:%SZ",):
+            try:
+                return float(calendar.timegm(time.strptime(value, fmt)))
+            except ValueError:
+                continue
+        raise BadRequest(f"{name} must be a UTC date-time like 2024-01-02T03:04:05Z, got {value!r}")
 
     def paging(self) -> tuple[int, int]:
         """(page_size, offset) from PageSize and PageToken (or the deprecated Page)."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
-import time
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import NotFound
 from ..router import Context, Response, Routes, ok
 from .common import list_response, workspace_of, ws_path
 
@@ -24,23 +22,12 @@ FILTERS = {
 }
 
 
-def _date(ctx: Context, name: str) -> float | None:
-    value = ctx.query.str(name)
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
-        try:
-            return float(calendar.timegm(time.strptime(value, fmt)))
-        except ValueError:
-            continue
-    raise BadRequest(f"{name} must look like 2024-01-02T03:04:05Z, got {value!r}")
-
-
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Events")
 def list_events(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
     now = ctx.now()
-    start, end = _date(ctx, "StartDate"), _date(ctx, "EndDate")
+    start = ctx.query.date("StartDate", day_only=True)
+    end = ctx.query.date("EndDate", day_only=True)
     minutes = ctx.query.int("Minutes", low=1, high=43_200)
     if start is None:
         start = (end or now) - 60 * (minutes or DEFAULT_MINUTES)

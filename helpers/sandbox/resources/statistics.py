@@ -27,9 +27,7 @@ in-memory groups), and every event query is bounded by the (workspace_sid, event
 
 from __future__ import annotations
 
-import calendar
 import json
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,17 +94,11 @@ class Query:
 
 
 def _date(ctx: Context, name: str) -> float | None:
-    value = ctx.query.str(name)
-    if value is None:
+    moment = ctx.query.date(name)
+    if moment is None:
         return None
-    try:
-        moment = float(calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
-    except ValueError:
-        raise BadRequest(
-            f"{name} must be a UTC date-time like 2024-01-02T03:04:05Z, got {value!r}"
-        ) from None
     if moment < 0:  # the window is echoed as start_time/end_time: 4-digit years only
-        raise BadRequest(f"{name} must not be before 1970-01-01T00:00:00Z, got {value!r}")
+        raise BadRequest(f"{name} must not be before 1970-01-01T00:00:00Z, got {wire.iso(moment)}")
     return moment
 
 

@@ -7,8 +7,6 @@ are TaskRouter's to make. Anything else is a 400 that says which move is allowed
 
 from __future__ import annotations
 
-import calendar
-import time
 from typing import Any
 
 from .. import events, wire
@@ -30,6 +28,7 @@ from .task_channels import find_channel
 routes = Routes()
 MAX_PRIORITY = 2_147_483_647
 MAX_TIMEOUT = 1_209_600
+EARLIEST_START = -2_208_988_800.0  # 1900-01-01T00:00:00Z
 DEFAULT_TIMEOUT = 86_400
 STATUSES = ("pending", "reserved", "assigned", "canceled", "completed", "wrapping")
 CLIENT_MOVES = {
@@ -79,16 +78,10 @@ def render(task: Task, store: Any, now: float) -> dict[str, Any]:
 
 
 def _virtual_start_time(ctx: Context, now: float) -> float | None:
-    value = ctx.params.str("VirtualStartTime")
-    if value is None:
+    moment = ctx.params.date("VirtualStartTime")
+    if moment is None:
         return None
-    try:
-        moment = float(calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
-    except ValueError:
-        raise BadRequest(
-            f"VirtualStartTime must look like 2024-01-02T03:04:05Z, got {value!r}"
-        ) from None
-    if moment > now or value < "1900":
+    if moment > now or moment < EARLIEST_START:
         raise BadRequest("VirtualStartTime must not be in the future nor before 1900")
     return moment
 
