@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from . import wire
@@ -173,7 +172,3 @@ def describe(record: Record) -> dict[str, Any]:
             "task_channel_optimized_routing": record.channel_optimized_routing,
         }
     return {}
-
-
-def loads(text: str) -> Any:
-    return json.loads(text)

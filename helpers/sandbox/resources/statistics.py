@@ -37,9 +37,9 @@ from .. import wire
 from ..errors import BadRequest
 from ..models import Activity, Task, TaskChannel, TaskQueue, Worker, Workflow, Workspace
 from ..router import Context, Response, Routes, ok
+from ..routing import in_queue
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 from .task_channels import find_channel
-from .workers import matches_queue
 
 routes = Routes()
 DEFAULT_MINUTES = 15
@@ -193,7 +193,7 @@ def _queue_realtime(
     ctx: Context, queue: TaskQueue, tasks: list[Task], workers: list[Worker], q: Query
 ) -> dict[str, Any]:
     """``tasks`` are the queue's; ``workers`` the workspace's."""
-    eligible = [w for w in workers if matches_queue(w, queue, ctx.store)]
+    eligible = [w for w in workers if in_queue(ctx.store, w, queue)]
     activities = in_workspace(ctx, Activity, queue.workspace_sid)
     relative_age, relative_sid = _oldest(tasks, "task_queue_entered_date", q.now)
     return {
@@ -370,7 +370,7 @@ def _scoped_workers(ctx: Context, workspace_sid: str) -> tuple[list[Worker], set
             raise BadRequest(
                 f"TaskQueue {queue_sid or queue_name!r} does not exist in this workspace"
             )
-        workers = [w for w in workers if matches_queue(w, queue, ctx.store)]
+        workers = [w for w in workers if in_queue(ctx.store, w, queue)]
     filtered = name is not None or queue_sid is not None or queue_name is not None
     return workers, ({w.sid for w in workers} if filtered else None)
 

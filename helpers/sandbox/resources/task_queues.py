@@ -10,6 +10,7 @@ from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
+from ..routing import in_queue
 from ..store import Transaction
 from .common import (
     check_activity,
@@ -19,7 +20,6 @@ from .common import (
     workspace_of,
     ws_path,
 )
-from .workers import matches_queue
 
 routes = Routes()
 MAX_QUEUES = 5000
@@ -142,11 +142,11 @@ def list_task_queues(ctx: Context, WorkspaceSid: str) -> Response:
         worker = store.get(worker_sid, "worker")
         if worker is None or worker.workspace_sid != WorkspaceSid:
             raise BadRequest(f"WorkerSid {worker_sid!r} is not a worker of this workspace")
-        records = [r for r in records if matches_queue(worker, r, store)]
+        records = [r for r in records if in_queue(store, worker, r)]
     evaluate = q.json_object("EvaluateWorkerAttributes")
     if evaluate is not None:
         probe = Worker(sid="", account_sid="", date_created=0, date_updated=0, attributes=evaluate)
-        records = [r for r in records if matches_queue(probe, r, store)]
+        records = [r for r in records if in_queue(store, probe, r)]
     ordering = q.str("Ordering")
     if ordering:
         field_name, _, direction = ordering.partition(":")

@@ -61,10 +61,6 @@ def expression_document(worker: Worker, store: Any) -> dict[str, Any]:
     return worker_document(worker, getattr(activity, "friendly_name", None))
 
 
-def matches_queue(worker: Worker, queue: TaskQueue, store: Any) -> bool:
-    return in_queue(store, worker, queue)
-
-
 def new_worker_channel(tx: Transaction, worker: Worker, channel: TaskChannel, now: float) -> None:
     tx.put(
         WorkerChannel(
@@ -145,7 +141,7 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
             and (available is None or bool(activity and activity.available) == available)
             and (name is None or worker.friendly_name == name)
             and (expression is None or expression.evaluate(expression_document(worker, store)))
-            and (queue is None or matches_queue(worker, queue, store))
+            and (queue is None or in_queue(store, worker, queue))
         )
 
     records = [w for w in records if keep(w)]
