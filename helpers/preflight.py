@@ -7,13 +7,13 @@ notebook; ``report.ok`` tells code whether to go on.
 
 from __future__ import annotations
 
-import html
 import os
 import socket
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
+from ._html import escape
 from .config import Settings, load_settings, mask
 from .errors import KitError
 
@@ -50,11 +50,11 @@ class Report:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{html.escape(c.name)}</td>"
-            f"<td>{html.escape(c.detail)}</td><td>{html.escape('' if c.ok else c.fix)}</td></tr>"
+            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{escape(c.name)}</td>"
+            f"<td>{escape(c.detail)}</td><td>{escape('' if c.ok else c.fix)}</td></tr>"
             for c in self.checks
         )
-        return (f"<b>Preflight — {self.mode} mode</b><table><tr><th></th><th>check</th>"
+        return (f"<b>Preflight — {escape(self.mode)} mode</b><table><tr><th></th><th>check</th>"
                 f"<th>result</th><th>how to fix</th></tr>{rows}</table>")  # fmt: skip
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import html
 import os
 import socket
 import threading
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from twilio.rest import Client
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ._html import escape
 from .callbacks import (
     ASSIGNMENT_PATH,
     EVENTS_PATH,
@@ -286,17 +286,17 @@ class CallbackServer:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(r.kind)}</td><td>{r.status}</td><td>{r.signature}</td>"
-            f"<td>{html.escape(r.params.get('TaskSid') or r.params.get('EventType') or '')}"
-            f"</td><td>{html.escape(str(r.answer))}</td><td>{r.latency_ms:.1f} ms</td></tr>"
+            f"<tr><td>{escape(r.kind)}</td><td>{escape(r.status)}</td><td>{escape(r.signature)}</td>"
+            f"<td>{escape(r.params.get('TaskSid') or r.params.get('EventType') or '')}"
+            f"</td><td>{escape(str(r.answer))}</td><td>{r.latency_ms:.1f} ms</td></tr>"
             for r in self.requests.snapshot()[-5:]
         )
         head = "<tr><th>kind</th><th>status</th><th>signature</th><th>task/event</th>"
         head += "<th>answer</th><th>latency</th></tr>"
         return (
             f"<div><b>CallbackServer</b> {RUNNING if self.running else STOPPED} "
-            f"on <code>{html.escape(self.url)}</code><br>TaskRouter calls "
-            f"<code>{html.escape(self.assignment_url)}</code><br>"
+            f"on <code>{escape(self.url)}</code><br>TaskRouter calls "
+            f"<code>{escape(self.assignment_url)}</code><br>"
             f"{len(self.requests)} callbacks received"
             + (f"<table>{head}{rows}</table>" if rows else "")
             + "</div>"

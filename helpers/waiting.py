@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._html import escape
 from .config import Settings, load_settings
 from .errors import KitError
 
@@ -137,7 +138,7 @@ class _Progress:
     """One updatable output line in a notebook; silent outside IPython."""
 
     def __init__(self, what: str) -> None:
-        self.what = what
+        self.what = escape(what)  # Markdown output renders HTML: the text stays text
         self.handle: Any = None
         try:
             from IPython import get_ipython

@@ -12,7 +12,6 @@ object with a ``.requests`` sequence of records (``kind``, ``params``, ``signatu
 from __future__ import annotations
 
 import collections
-import html
 import json
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from .._html import escape
 from ._live import LiveWidget
 
 SEEN_LIMIT = 2000
@@ -160,8 +160,8 @@ class EventLog(LiveWidget):
     def _paint(self) -> None:
         events = (
             "".join(
-                f"<div>{_clock(e.at)} <b>{html.escape(e.event_type)}</b> "
-                f"<span style='color:#555'>{html.escape(e.description)}</span></div>"
+                f"<div>{_clock(e.at)} <b>{escape(e.event_type)}</b> "
+                f"<span style='color:#555'>{escape(e.description)}</span></div>"
                 for e in self.event_rows
             )
             or "<i>no events yet</i>"
@@ -199,9 +199,9 @@ def _request_html(r: RequestLine) -> str:
     ok = r.status is not None and 200 <= int(r.status) < 300 and r.signature in ("valid", "skipped")
     colour = "#1a7f37" if ok else "#b00020"
     latency = f" {r.latency_ms:.0f} ms" if isinstance(r.latency_ms, (int, float)) else ""
-    error = f" <i>{html.escape(r.error)}</i>" if r.error else ""
+    error = f" <i>{escape(r.error)}</i>" if r.error else ""
     return (
-        f"<div>{_clock(r.at)} <b>{html.escape(r.kind)}</b> "
-        f"<span style='color:{colour}'>{r.status} sig:{html.escape(r.signature)}</span> "
-        f"{html.escape(r.subject)} → {html.escape(r.answer)}{latency}{error}</div>"
+        f"<div>{_clock(r.at)} <b>{escape(r.kind)}</b> "
+        f"<span style='color:{colour}'>{escape(r.status)} sig:{escape(r.signature)}</span> "
+        f"{escape(r.subject)} → {escape(r.answer)}{latency}{error}</div>"
     )
