@@ -1,8 +1,9 @@
-"""Hostile text from TaskRouter or the network never becomes markup, nor breaks a widget.
+"""Hostile or careless text never becomes markup or mathtext, and a damaged file never raises.
 
 Names, attributes and URLs are set through the real SDK on the real sandbox, callbacks are
 real HTTP requests to the real callback server; then every widget's HTML and every
 ``_repr_html_`` is parsed and must hold only the kit's own tags, with the hostile text as text.
+``plot_timeline`` draws ``$`` as ``$``; ``preflight`` reports a damaged ``credentials.json``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from helpers.config import Settings
 from helpers.preflight import preflight
 from helpers.quickstart import Quickstart, WorkspaceView, ensure_quickstart
 from helpers.server import CallbackServer
+from helpers.timeline import plot_timeline, timeline_segments
 from helpers.widgets import ActivitySwitcher, EventLog, TaskBoard
 from tests.support.sandbox import SandboxProcess, free_port
 
@@ -197,3 +199,67 @@ def test_only_helpers_html_escapes_and_every_html_producer_uses_it() -> None:
         assert "from ._html import escape" in path.read_text() or (
             "from .._html import escape" in path.read_text()
         ), f"{path.name} renders HTML without helpers._html.escape"
+
+
+# -- text from TaskRouter is drawn as text (matplotlib mathtext) --------------------------------
+
+
+def test_plot_timeline_draws_dollar_names_as_text(
+    client: Client, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    qs = ensure_quickstart(client)
+    ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    ws.workflows(qs.workflow_sid).update(assignment_callback_url="")
+    names = ("On hold ($$)", "$x^2$ sales", "Costs $5 and $6")  # a ValueError, then math
+    for name in names:
+        activity = ws.activities.create(friendly_name=name, available=False).sid
+        ws.workers(qs.workers["Alice"]).update(activity_sid=activity)
+        sandbox.advance(5)
+    task = ws.tasks.create(attributes='{"selected_language": "es"}', workflow_sid=qs.workflow_sid)
+    sandbox.advance(5)
+    ws.workers(qs.workers["Alice"]).update(activity_sid=qs.activities["Idle"])
+    sandbox.advance(5)
+
+    figure = plot_timeline(client, qs, task.sid, "Alice")
+    figure.savefig(tmp_path / "timeline.png")  # drawing is where mathtext raised
+
+    drawn = [*figure.axes[0].get_legend().get_texts(), *figure.axes[0].texts]
+    shown = {text._preprocess_math(text.get_text()) for text in drawn}  # what reaches the glyphs
+    assert (names[-1], False) in shown  # the last activity, in the legend, as plain text
+    assert all(not is_math for _, is_math in shown)
+    assert "On hold ($$)" in [s.label for s in timeline_segments(client, qs, task.sid).worker_lane]
+
+
+# -- preflight on a damaged credentials file --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["not json", "[]", '"a string"', '{"account_sid": "AC1"}', b"\xff\xfe\x00", "directory"],
+)
+def test_preflight_reports_damaged_credentials_never_raises(
+    tmp_path: Path, damage: str | bytes
+) -> None:
+    data_dir = tmp_path / "kit"
+    data_dir.mkdir()
+    path = data_dir / "credentials.json"
+    if damage == "directory":
+        path.mkdir()
+    elif isinstance(damage, bytes):
+        path.write_bytes(damage)
+    else:
+        path.write_text(damage)
+    settings = Settings(sandbox_dir=data_dir, sandbox_port=free_port())
+
+    report = preflight(settings)
+
+    checks = {c.name: c for c in report.checks}
+    credentials = checks["credentials"]
+    assert not credentials.ok and not report.ok
+    assert str(path) in credentials.detail
+    assert "delete" in credentials.fix and "helpers.sandbox stop" in credentials.fix
+    assert not checks["TaskRouter"].ok and checks["TaskRouter"].fix  # it cannot start either
+    assert list(checks) == ["Python", "packages", "mode", "credentials", "TaskRouter",
+                            "ngrok authtoken", "callback port"]  # fmt: skip
+    assert "fix:" in str(report) and "how to fix" in report._repr_html_()
+    assert not (data_dir / "sandbox.json").exists()  # no half-started sandbox left behind
