@@ -87,6 +87,11 @@ class CallbackRecord:
     error: str | None = None
 
     @property
+    def verified(self) -> bool:
+        """Signed by TaskRouter (or checking is off): only such requests count as callbacks."""
+        return self.signature in ("valid", "skipped")
+
+    @property
     def callback(self) -> Callback:
         return Callback(self.kind, self.params)
 
@@ -163,11 +168,14 @@ def create_app(
     verify_signatures: bool = True,
     public_url: Callable[[], str | None] | str | None = None,
     log: RequestLog | None = None,
+    refused: RequestLog | None = None,
 ) -> Flask:
     """A Flask app answering assignment callbacks with ``handler(callback)``'s dict.
 
     ``public_url`` (a string or a zero-argument callable, read per request) is the base URL
-    TaskRouter calls when the server sits behind a tunnel. Unsigned or forged requests get 403.
+    TaskRouter calls when the server sits behind a tunnel. Unsigned or forged requests get 403
+    and go to ``refused``, never to ``log``: any web page the learner visits can POST a form
+    to a loopback server, so only a request signed with the auth token is a callback.
     """
     if verify_signatures and not auth_token:
         raise ValueError(
@@ -176,8 +184,10 @@ def create_app(
         )
     validator = RequestValidator(auth_token) if auth_token else None
     log = log if log is not None else RequestLog()
+    refused_log = refused if refused is not None else RequestLog()
     app = Flask("helpers.callbacks")
     app.config["KIT_REQUESTS"] = log
+    app.config["KIT_REFUSED"] = refused_log
 
     def base_url() -> str | None:
         value = public_url() if callable(public_url) else public_url
@@ -204,18 +214,17 @@ def create_app(
     def reply(kind: str, started: float, status: int, body: Any, **extra: Any) -> Response:
         payload = b"" if status == 204 else json.dumps(body).encode()
         response = Response(payload, status=status, mimetype="application/json")
-        log.append(
-            CallbackRecord(
-                kind=kind,
-                method=request.method,
-                path=request.path,
-                params=request.values.to_dict(),
-                status=status,
-                answer=body,
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                **extra,
-            )
+        record = CallbackRecord(
+            kind=kind,
+            method=request.method,
+            path=request.path,
+            params=request.values.to_dict(),
+            status=status,
+            answer=body,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            **extra,
         )
+        (log if record.verified else refused_log).append(record)
         return response
 
     def refuse(kind: str, started: float, verdict: str, url: str | None) -> Response | None:

@@ -7,13 +7,14 @@ notebook; ``report.ok`` tells code whether to go on.
 
 from __future__ import annotations
 
-import html
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 
+from ._html import escape
 from .config import Settings, load_settings, mask
 from .errors import KitError
 
@@ -50,11 +51,11 @@ class Report:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{html.escape(c.name)}</td>"
-            f"<td>{html.escape(c.detail)}</td><td>{html.escape('' if c.ok else c.fix)}</td></tr>"
+            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{escape(c.name)}</td>"
+            f"<td>{escape(c.detail)}</td><td>{escape('' if c.ok else c.fix)}</td></tr>"
             for c in self.checks
         )
-        return (f"<b>Preflight — {self.mode} mode</b><table><tr><th></th><th>check</th>"
+        return (f"<b>Preflight — {escape(self.mode)} mode</b><table><tr><th></th><th>check</th>"
                 f"<th>result</th><th>how to fix</th></tr>{rows}</table>")  # fmt: skip
 
 
@@ -64,14 +65,29 @@ def preflight(settings: Settings | None = None) -> Report:
     except KitError as error:
         return Report("unknown", [Check("settings", False, error.message, error.hint)])
     report = Report(settings.mode)
-    report.checks.append(_python())
-    report.checks.append(_packages())
-    report.checks.append(_mode(settings))
-    report.checks.append(_credentials(settings))
-    report.checks.append(_service(settings))
-    report.checks.append(_ngrok(settings))
-    report.checks.append(_port(CALLBACK_PORT))
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("Python", _python),
+        ("packages", _packages),
+        ("mode", lambda: _mode(settings)),
+        ("credentials", lambda: _credentials(settings)),
+        ("TaskRouter", lambda: _service(settings)),
+        ("ngrok authtoken", lambda: _ngrok(settings)),
+        ("callback port", lambda: _port(CALLBACK_PORT)),
+    ]
+    for name, check in checks:
+        report.checks.append(_guarded(name, check))
     return report
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    """Run one check; whatever it raises becomes a failed check, so preflight always reports."""
+    try:
+        return check()
+    except KitError as error:
+        return Check(name, False, error.message, error.hint)
+    except Exception as error:
+        return Check(name, False, f"{type(error).__name__}: {error}",
+                     "run `python -m helpers.sandbox start` in a terminal to see more")  # fmt: skip
 
 
 def _python() -> Check:
@@ -105,8 +121,17 @@ def _credentials(settings: Settings) -> Check:
                      f"{settings.account_sid} / token {mask(settings.auth_token)}")  # fmt: skip
     from .sandbox import process
 
-    creds = process.credentials(settings.sandbox_dir)
-    detail = f"sandbox account {creds.account_sid} / token {mask(creds.auth_token)}"
+    path = settings.sandbox_dir / process.CREDENTIALS_FILE
+    try:
+        creds = process.credentials(settings.sandbox_dir)
+        detail = f"sandbox account {creds.account_sid} / token {mask(creds.auth_token)}"
+    except Exception as error:  # a damaged or unreadable file: report it, with the way out
+        return Check(
+            "credentials", False, f"{path} is damaged or unreadable ({type(error).__name__})",
+            f"stop the sandbox (`python -m helpers.sandbox stop`), delete {path} and run "
+            "preflight() again: the sandbox makes new credentials (workspaces made with the "
+            "old ones are not shown; build them again with helpers.ensure_quickstart)",
+        )  # fmt: skip
     return Check("credentials", True, detail)
 
 

@@ -14,12 +14,13 @@ re-running the cell changes nothing that is already right:
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from twilio.rest import Client
+
+from ._html import escape
 
 WORKSPACE_NAME = "TaskRouter Quickstart"
 WORKFLOW_NAME = "Incoming Customer Care Requests"
@@ -183,19 +184,19 @@ class WorkspaceView:
 
     def _table(self, head: list[str], rows: list[list[Any]]) -> str:
         cells = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-            for row in rows
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
         )
-        heading = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        heading = "".join(f"<th>{escape(h)}</th>" for h in head)
         return f"<table><tr>{heading}</tr>{cells}</table>"
 
     def _repr_html_(self) -> str:
-        w = self.workspace
-        config = json.dumps(json.loads(self.workflow.configuration), indent=2)
+        w, flow = self.workspace, self.workflow
+        config = json.dumps(json.loads(flow.configuration), indent=2)
         return (
-            f"<h4>Workspace {html.escape(w.friendly_name)} <code>{w.sid}</code></h4>"
-            f"<p>multi-tasking: {w.multi_task_enabled}; default activity: "
-            f"{w.default_activity_name}; timeout activity: {w.timeout_activity_name}</p>"
+            f"<h4>Workspace {escape(w.friendly_name)} <code>{escape(w.sid)}</code></h4>"
+            f"<p>multi-tasking: {escape(w.multi_task_enabled)}; default activity: "
+            f"{escape(w.default_activity_name)}; timeout activity: "
+            f"{escape(w.timeout_activity_name)}</p>"
             "<h4>Activities</h4>"
             + self._table(["name", "available", "sid"],
                           [[a.friendly_name, a.available, a.sid] for a in self.activities])
@@ -207,10 +208,10 @@ class WorkspaceView:
                           [[q.friendly_name, q.target_workers,
                             f"{q.reservation_activity_name} → {q.assignment_activity_name}"]
                            for q in self.queues])
-            + f"<h4>Workflow {html.escape(self.workflow.friendly_name)}</h4>"
-            f"<p>assignment callback: <code>{self.workflow.assignment_callback_url}</code>, "
-            f"reservation timeout {self.workflow.task_reservation_timeout} s</p>"
-            f"<pre>{html.escape(config)}</pre>"
+            + f"<h4>Workflow {escape(flow.friendly_name)}</h4>"
+            f"<p>assignment callback: <code>{escape(flow.assignment_callback_url)}</code>, "
+            f"reservation timeout {escape(flow.task_reservation_timeout)} s</p>"
+            f"<pre>{escape(config)}</pre>"
         )  # fmt: skip
 
     def __repr__(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import html
 import os
 import socket
 import threading
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from twilio.rest import Client
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ._html import escape
 from .callbacks import (
     ASSIGNMENT_PATH,
     EVENTS_PATH,
@@ -89,7 +89,8 @@ class CallbackServer:
     """Answers TaskRouter's assignment callbacks with ``instruction`` (a dict or a function).
 
     ``server = CallbackServer({"instruction": "accept"}).start()``; change ``server.instruction``
-    any time; ``server.requests`` logs every callback; ``server.stop()`` frees the port.
+    any time; ``server.requests`` logs every callback (signed by TaskRouter), ``server.refused``
+    the requests answered 403 (unsigned or forged: not callbacks); ``server.stop()`` frees the port.
     """
 
     def __init__(
@@ -108,6 +109,7 @@ class CallbackServer:
         self._auth_token = (auth_token or default_auth_token()) if verify_signatures else None
         self.public_url: str | None = None
         self.requests = RequestLog()
+        self.refused = RequestLog()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
@@ -156,6 +158,7 @@ class CallbackServer:
                         verify_signatures=self.verify_signatures,
                         public_url=lambda: self.public_url,
                         log=self.requests,
+                        refused=self.refused,
                     )
                     server = make_server(
                         self.host, sock.getsockname()[1], app, threaded=True,
@@ -281,26 +284,30 @@ class CallbackServer:
         public = f", public_url={self.public_url!r}" if self.public_url else ""
         return (
             f"<CallbackServer {state} url={self.url!r}{public} instruction={instruction} "
-            f"verify_signatures={self.verify_signatures} requests={len(self.requests)}>"
+            f"verify_signatures={self.verify_signatures} requests={len(self.requests)} "
+            f"refused={len(self.refused)}>"
         )
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(r.kind)}</td><td>{r.status}</td><td>{r.signature}</td>"
-            f"<td>{html.escape(r.params.get('TaskSid') or r.params.get('EventType') or '')}"
-            f"</td><td>{html.escape(str(r.answer))}</td><td>{r.latency_ms:.1f} ms</td></tr>"
+            f"<tr><td>{escape(r.kind)}</td><td>{escape(r.status)}</td><td>{escape(r.signature)}"
+            f"</td><td>{escape(r.params.get('TaskSid') or r.params.get('EventType'))}</td>"
+            f"<td>{escape(r.answer)}</td><td>{r.latency_ms:.1f} ms</td></tr>"
             for r in self.requests.snapshot()[-5:]
         )
         head = "<tr><th>kind</th><th>status</th><th>signature</th><th>task/event</th>"
         head += "<th>answer</th><th>latency</th></tr>"
+        refused = len(self.refused)
         return (
             f"<div><b>CallbackServer</b> {RUNNING if self.running else STOPPED} "
-            f"on <code>{html.escape(self.url)}</code><br>TaskRouter calls "
-            f"<code>{html.escape(self.assignment_url)}</code><br>"
+            f"on <code>{escape(self.url)}</code><br>TaskRouter calls "
+            f"<code>{escape(self.assignment_url)}</code><br>"
             f"{len(self.requests)} callbacks received"
+            + (f", {refused} unsigned or forged requests refused (server.refused)"
+               if refused else "")
             + (f"<table>{head}{rows}</table>" if rows else "")
             + "</div>"
-        )
+        )  # fmt: skip
 
 
 RUNNING = '<span style="color:#1a7f37">●</span> running'

@@ -91,6 +91,13 @@ def _lane(changes: list[tuple[float, str]], end: float) -> list[Segment]:
     return segments
 
 
+def as_text(value: object) -> str:
+    """``value`` for matplotlib, drawn as the characters it is: ``$`` would start mathtext
+    (``On hold ($$)`` raises ValueError when drawn), and ``\\$`` is matplotlib's literal ``$``.
+    Every string from TaskRouter or the learner goes through here before it is drawn."""
+    return str(value).replace("$", r"\$")
+
+
 def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
@@ -185,11 +192,11 @@ def plot_timeline(
         )
         for s in segments:  # a label inside the bar only where it fits; the legend has all
             if s.end - s.start >= span * 0.12:
-                ax.text((s.start + s.end) / 2, y + 6.5, s.label, ha="center", va="center",
+                ax.text((s.start + s.end) / 2, y + 6.5, as_text(s.label), ha="center", va="center",
                         fontsize=8, clip_on=True)  # fmt: skip
     seen = {s.label: None for _, segments in lanes for s in segments}
     ax.legend(
-        handles=[Patch(color=COLOURS.get(label, "#dddddd"), label=label) for label in seen],
+        handles=[Patch(color=COLOURS.get(name, "#dddddd"), label=as_text(name)) for name in seen],
         loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=min(len(seen), 8), fontsize=8,
         frameon=False,
     )  # fmt: skip
@@ -198,11 +205,11 @@ def plot_timeline(
         ax.annotate("assignment callback", (at, top), xytext=(3, -2),
                     textcoords="offset points", color="#b00020", fontsize=8, va="top")  # fmt: skip
     ax.set_yticks([(len(lanes) - 1 - i) * LANE + 6.5 for i in range(len(lanes))],
-                  labels=[name for name, _ in lanes])  # fmt: skip
+                  labels=[as_text(name) for name, _ in lanes])  # fmt: skip
     ax.set_ylim(0, top + 4)
     ax.set_xlim(0, span)
     ax.set_xlabel("seconds since " + _utc(timeline.origin).strftime("%H:%M:%S UTC"))
-    ax.set_title(f"Task {task_sid} and worker {worker}", fontsize=10)
+    ax.set_title(as_text(f"Task {task_sid} and worker {worker}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _show_figures_in_ipython()
     return figure  # type: ignore[return-value]

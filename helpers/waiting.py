@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._html import escape
 from .config import Settings, load_settings
 from .errors import KitError
 
@@ -103,13 +104,12 @@ def diagnose(
             "the workflow has no assignment callback URL, so no instruction comes; "
             "accept the reservation via REST or point the workflow at your server"
         )
-    if server is not None:
-        refused = [r for r in getattr(server, "requests", []) if _status(r) == 403]
-        if refused:
-            reasons.append(
-                "your callback server refused a callback with 403: the signature "
-                "did not validate (wrong auth token or URL?)"
-            )
+    refused = _refused(server, task_sid)
+    if refused:
+        reasons.append(
+            "your callback server refused this task's callback with 403: the signature did "
+            "not validate (wrong auth token, or not the URL TaskRouter called?)"
+        )
     settings = settings or load_settings()
     if not settings.live:
         from .control import sandbox_callbacks
@@ -118,6 +118,8 @@ def diagnose(
         if codes:
             last = codes[-1]
             meaning = DEBUGGER.get(last["code"], last.get("message", ""))
+            if last.get("status") == 403 and not refused:
+                meaning += " (403: it refused the signature; wrong auth token or URL?)"
             reasons.append(f"the last callback got debugger code {last['code']}: {meaning}")
     if pending:
         reasons.append(
@@ -126,18 +128,27 @@ def diagnose(
     return "; ".join(reasons)
 
 
-def _status(record: Any) -> int | None:
-    answer = record.get("answer") if isinstance(record, dict) else getattr(record, "answer", None)
-    if isinstance(answer, dict):
-        return answer.get("status")
-    return getattr(answer, "status", None)
+def _refused(server: Any, task_sid: str) -> list[Any]:
+    """The task's requests the callback server answered 403: ``server.refused`` (and any 403
+    record in a duck-typed server's ``requests``). Other refused requests are not TaskRouter's
+    (anyone can POST to the server), so they say nothing about this task."""
+    if server is None:
+        return []
+    requests = getattr(server, "requests", None) or []
+    candidates = [*(getattr(server, "refused", None) or []), *requests]
+    return [
+        r
+        for r in candidates
+        if getattr(r, "status", None) == 403
+        and (getattr(r, "params", None) or {}).get("TaskSid") == task_sid
+    ]
 
 
 class _Progress:
     """One updatable output line in a notebook; silent outside IPython."""
 
     def __init__(self, what: str) -> None:
-        self.what = what
+        self.what = escape(what)  # Markdown output renders HTML: the text stays text
         self.handle: Any = None
         try:
             from IPython import get_ipython

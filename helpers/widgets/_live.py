@@ -12,12 +12,13 @@ ipywidgets documents as thread-safe — and never use ``with output:``.
 from __future__ import annotations
 
 import contextlib
-import html
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets as widgets
+
+from .._html import escape
 
 DEFAULT_INTERVAL = 0.3  # seconds: the learner sees a change "at once", the API sees ~3 req/s
 JOIN_TIMEOUT = 2.0
@@ -51,7 +52,7 @@ def note_html(text: str, kind: str = "info") -> str:
         return ""
     colour = {"error": "#b00020", "muted": "#777", "info": "#333"}.get(kind, "#333")
     icon = {"error": "⚠ ", "muted": "⏸ "}.get(kind, "")
-    return f'<span style="color:{colour}">{icon}{html.escape(text)}</span>'
+    return f'<span style="color:{colour}">{icon}{escape(text)}</span>'
 
 
 def _close_tree(children: Any) -> None:

@@ -9,7 +9,6 @@ periodic sweep), which keeps a 0.5 s poll cheap enough for live TaskRouter's rat
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from .._html import escape
 from ._live import LiveWidget
 
 HIGHLIGHT = "#fff3a8"
@@ -168,7 +168,7 @@ class TaskBoard(LiveWidget):
                 style += f"background:{HIGHLIGHT};"
             if key[1] in ("status", "activity"):
                 style += f"color:{STATUS_COLOURS.get(value, '#333')};font-weight:bold;"
-            return f'<td style="{style}">{html.escape(value)}</td>'
+            return f'<td style="{style}">{escape(value)}</td>'
 
         def th(names: tuple[str, ...]) -> str:
             return "<tr>" + "".join(

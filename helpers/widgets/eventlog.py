@@ -7,13 +7,18 @@ from the Events REST resource, read incrementally (``StartDate`` = newest seen, 
 sid) so a poll costs one small request even in a long session. The server is duck-typed: any
 object with a ``.requests`` sequence of records (``kind``, ``params``, ``signature``,
 ``status``, ``answer``, ``latency_ms``, ``time``) works, e.g. ``helpers.CallbackServer``.
+
+Anyone can POST to the callback server, so only *verified* records (signature ``valid`` or
+``skipped``) are taken as events; refused ones (``.refused``, or unverified records) are listed
+on the right as refused. Every field from the network is read defensively: a bad one shows as
+``?`` or the arrival time and never makes a refresh raise.
 """
 
 from __future__ import annotations
 
 import collections
-import html
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,9 +27,11 @@ from typing import Any
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from .._html import escape
 from ._live import LiveWidget
 
 SEEN_LIMIT = 2000
+VERIFIED = ("valid", "skipped")
 BOX = ("display:flex;flex-direction:column-reverse;overflow-y:auto;max-height:{h}px;"
        "font-family:monospace;font-size:85%;white-space:nowrap")  # fmt: skip
 # column-reverse keeps the scroll box pinned to its bottom: the newest line stays in view
@@ -51,15 +58,38 @@ class RequestLine:
 
 
 def _clock(at: float) -> str:
-    return time.strftime("%H:%M:%S", time.gmtime(at))
+    try:
+        return time.strftime("%H:%M:%S", time.gmtime(at))
+    except (OverflowError, OSError, ValueError):
+        return "??:??:??"
+
+
+def _epoch(value: Any, scale: float = 1.0) -> float | None:
+    """A finite epoch-seconds time from ``value`` (divided by ``scale``), else None."""
+    try:
+        at = float(value) / scale
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return at if math.isfinite(at) and 0 <= at < 253402300800 else None  # before year 10000
+
+
+def _verified(record: Any) -> bool:
+    return getattr(record, "signature", None) in VERIFIED
 
 
 def event_from_record(record: Any) -> EventLine:
     params = dict(getattr(record, "params", {}) or {})
-    millis = params.get("TimestampMs")
-    at = int(millis) / 1000 if millis else float(params.get("Timestamp") or record.time)
+    at = (
+        _epoch(params.get("TimestampMs"), 1000)
+        or _epoch(params.get("Timestamp"))
+        or _epoch(getattr(record, "time", None))
+        or 0.0
+    )
     return EventLine(
-        at, params.get("EventType", "?"), params.get("EventDescription", ""), params.get("Sid")
+        at,
+        str(params.get("EventType", "?")),
+        str(params.get("EventDescription", "")),
+        params.get("Sid"),
     )
 
 
@@ -67,15 +97,18 @@ def request_from_record(record: Any) -> RequestLine:
     params = dict(getattr(record, "params", {}) or {})
     subject = params.get("EventType") or params.get("TaskSid") or getattr(record, "path", "")
     answer = getattr(record, "answer", None)
+    status = getattr(record, "status", None)
+    latency = getattr(record, "latency_ms", None)
+    error = getattr(record, "error", None)
     return RequestLine(
-        at=float(getattr(record, "time", 0.0) or 0.0),
+        at=_epoch(getattr(record, "time", None)) or 0.0,
         kind=str(getattr(record, "kind", "?")),
-        status=getattr(record, "status", None),
+        status=status if isinstance(status, int) else None,
         signature=str(getattr(record, "signature", "?")),
         subject=str(subject),
         answer="" if answer is None else json.dumps(answer, default=str)[:80],
-        latency_ms=getattr(record, "latency_ms", None),
-        error=getattr(record, "error", None),
+        latency_ms=float(latency) if isinstance(latency, (int, float)) else None,
+        error=None if error is None else str(error),
     )
 
 
@@ -115,14 +148,20 @@ class EventLog(LiveWidget):
             self._poll_failed(error)
         self._go_live(qs.workspace_sid, None, interval)
 
-    def _records(self) -> list[Any]:
-        requests = getattr(self.server, "requests", None) if self.server is not None else None
-        return list(requests) if requests is not None else []
+    def _records(self) -> tuple[list[Any], list[Any]]:
+        """(verified callback records, refused requests), each oldest first."""
+        if self.server is None:
+            return [], []
+        requests = list(getattr(self.server, "requests", None) or [])
+        refused = list(getattr(self.server, "refused", None) or [])
+        verified = [r for r in requests if _verified(r)]
+        refused += [r for r in requests if not _verified(r)]  # a duck-typed server mixing them
+        return verified, refused
 
     def refresh(self) -> None:
         """Collect new events and callback requests, newest last, and repaint."""
-        records = self._records()
-        from_callbacks = [r for r in records if getattr(r, "kind", None) == "event"]
+        verified, refused = self._records()
+        from_callbacks = [r for r in verified if getattr(r, "kind", None) == "event"]
         if from_callbacks:
             self.source = "event callbacks"
             events = [event_from_record(r) for r in from_callbacks][-self.max_items :]
@@ -130,7 +169,8 @@ class EventLog(LiveWidget):
             self.source = "events API"
             self._read_rest_events()
             events = list(self._rest_events)
-        requests = [request_from_record(r) for r in records][-self.max_items :]
+        lines = [request_from_record(r) for r in [*verified, *refused]]
+        requests = sorted(lines, key=lambda line: line.at)[-self.max_items :]
         with self._refresh_lock:
             self.event_rows, self.request_rows = events, requests
             self._paint()
@@ -160,8 +200,8 @@ class EventLog(LiveWidget):
     def _paint(self) -> None:
         events = (
             "".join(
-                f"<div>{_clock(e.at)} <b>{html.escape(e.event_type)}</b> "
-                f"<span style='color:#555'>{html.escape(e.description)}</span></div>"
+                f"<div>{_clock(e.at)} <b>{escape(e.event_type)}</b> "
+                f"<span style='color:#555'>{escape(e.description)}</span></div>"
                 for e in self.event_rows
             )
             or "<i>no events yet</i>"
@@ -196,12 +236,14 @@ def _event_time(event: Any) -> float:
 
 
 def _request_html(r: RequestLine) -> str:
-    ok = r.status is not None and 200 <= int(r.status) < 300 and r.signature in ("valid", "skipped")
+    verified = r.signature in VERIFIED
+    ok = verified and r.status is not None and 200 <= r.status < 300
     colour = "#1a7f37" if ok else "#b00020"
-    latency = f" {r.latency_ms:.0f} ms" if isinstance(r.latency_ms, (int, float)) else ""
-    error = f" <i>{html.escape(r.error)}</i>" if r.error else ""
+    latency = f" {r.latency_ms:.0f} ms" if r.latency_ms is not None else ""
+    error = f" <i>{escape(r.error)}</i>" if r.error and verified else ""
+    verdict = "" if verified else " <b>refused</b> (not from TaskRouter: unsigned or forged)"
     return (
-        f"<div>{_clock(r.at)} <b>{html.escape(r.kind)}</b> "
-        f"<span style='color:{colour}'>{r.status} sig:{html.escape(r.signature)}</span> "
-        f"{html.escape(r.subject)} → {html.escape(r.answer)}{latency}{error}</div>"
+        f"<div>{_clock(r.at)} <b>{escape(r.kind)}</b> "
+        f"<span style='color:{colour}'>{escape(r.status)} sig:{escape(r.signature)}{verdict}"
+        f"</span> {escape(r.subject)} → {escape(r.answer)}{latency}{error}</div>"
     )

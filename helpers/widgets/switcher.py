@@ -11,13 +11,13 @@ the value observer ignores changes made inside :meth:`LiveWidget._programmatic`.
 from __future__ import annotations
 
 import contextlib
-import html
 import threading
 from typing import Any
 
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from .._html import escape
 from ._live import DEFAULT_INTERVAL, LiveWidget, error_text
 
 
@@ -54,7 +54,7 @@ class ActivitySwitcher(LiveWidget):
         self._busy = 0  # updates in flight: the poller must not show stale state meanwhile
         self._generation = 0  # bumped by every update, so a fetch that raced one is dropped
         self._state_lock = threading.Lock()
-        self.status = widgets.HTML(f"<b>{html.escape(worker)}</b> — …")
+        self.status = widgets.HTML(f"<b>{escape(worker)}</b> — …")
         self.buttons = widgets.ToggleButtons(
             options=list(self._activities), value=None, style={"button_width": "auto"}
         )
@@ -165,7 +165,7 @@ class ActivitySwitcher(LiveWidget):
             state = "available" if self.available else "unavailable"
             colour = "#1a7f37" if self.available else "#777"
             text = (
-                f"<b>{html.escape(self.worker_name)}</b> — {html.escape(str(name))} "
+                f"<b>{escape(self.worker_name)}</b> — {escape(str(name))} "
                 f'<span style="color:{colour}">({state})</span>'
             )
             if self.status.value != text:
