@@ -57,6 +57,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from . import events, wire
@@ -141,6 +142,18 @@ class Engine:
         return targets[task.target_index] if task.target_index < len(targets) else None
 
     def task_created(self, tx: Transaction, task: Task, now: float) -> Task:
+        # task.created already names the queue the workflow puts the task in, as Twilio's
+        # recorded task.created events do (TaskQueueSid, TaskQueueName, ...).
+        queue_sid = self._placement(tx, task)
+        placed = replace(task, task_queue_sid=queue_sid, task_queue_entered_date=now)
+        events.emit(
+            tx,
+            now,
+            "task.created",
+            task,
+            f"Task {task.sid} created",
+            events.task_fields(tx, placed if queue_sid else task, now),
+        )
         events.emit(
             tx,
             now,
@@ -152,6 +165,18 @@ class Engine:
         task = self._route(tx, task, now, first_filter=0, allow_default=True)
         self._schedule_task(task)
         return task
+
+    def _placement(self, tx: Transaction, task: Task) -> str | None:
+        """The queue a new task's workflow puts it in first (None: it matches nothing)."""
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow):
+            return None
+        config = self.config(tx, flow)
+        doc = json_object(task.attributes)
+        for routing_filter in config.filters:
+            if routing_filter.expression.evaluate(doc) and routing_filter.targets:
+                return routing_filter.targets[0].queue
+        return config.default.queue if config.default is not None else None
 
     def _route(
         self, tx: Transaction, task: Task, now: float, first_filter: int, allow_default: bool

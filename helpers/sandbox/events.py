@@ -113,10 +113,23 @@ def _name(tx: Transaction, sid: str | None) -> str | None:
     return getattr(record, "friendly_name", None) if record else None
 
 
+HOLDING = ("accepted", "wrapping", "completed")  # reservation statuses of a worker's task
+
+
 def task_fields(tx: Transaction, task: Task, now: float) -> dict[str, Any]:
+    """A task event's fields: the task, the queue it is in (``TaskQueue*``) and, while a worker
+    holds it (accepted, wrapping, completed), that worker (``Worker*``), as Twilio's recorded
+    task events carry them (see ``docs/taskrouter-events.md``)."""
     channel = tx.get(task.task_channel_sid) if task.task_channel_sid else None
     queue = tx.get(task.task_queue_sid) if task.task_queue_sid else None
+    holder: dict[str, Any] = {}
+    for reservation in tx.group("reservation", "task_sid", task.sid).values():
+        if getattr(reservation, "reservation_status", None) in HOLDING:
+            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+            if isinstance(worker, Worker):
+                holder = worker_fields(tx, worker)
     return {
+        **holder,
         "task_sid": task.sid,
         "task_attributes": task.attributes,
         "task_age": int(now - task.date_created),

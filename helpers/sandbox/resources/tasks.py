@@ -146,15 +146,7 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
             ignore_capacity=ignore_capacity,
         )
         tx.put(task)
-        events.emit(
-            tx,
-            now,
-            "task.created",
-            task,
-            f"Task {task.sid} created",
-            events.task_fields(tx, task, now),
-        )
-        task = ctx.engine.task_created(tx, task, now)
+        task = ctx.engine.task_created(tx, task, now)  # emits task.created, then routes
         return ok(render(task, tx, now), 201, etag=task.version)
 
 

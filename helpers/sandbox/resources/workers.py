@@ -371,6 +371,10 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
         data = {
             **events.worker_fields(tx, worker),  # type: ignore[arg-type]
             "task_channel_sid": channel.task_channel_sid,
+            "task_channel_unique_name": getattr(
+                tx.get(channel.task_channel_sid), "unique_name", None
+            ),
+            "worker_channel_task_count": assigned_tasks(tx, channel),
             "worker_channel_available": channel.available,
             "worker_channel_available_capacity": channel.configured_capacity,
             "worker_channel_previous_capacity": before.configured_capacity,
