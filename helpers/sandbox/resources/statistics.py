@@ -23,8 +23,9 @@ began before a past EndDate window and ended after it is not seen.
 The bulk POST takes Twilio's documented JSON ``{"queueSids": [...]}`` (at most 50; see
 ``_bulk_request`` for the other shapes accepted).
 
-No handler takes the store lock: records are immutable snapshots (lists copied from the
-in-memory groups), and every event query is bounded by the (workspace_sid, event_date) index.
+No handler takes the store lock: records are immutable and group buckets copy-on-write (the
+rule is in ``store.py``), and every event query is bounded by the (workspace_sid, event_date)
+index.
 """
 
 from __future__ import annotations
