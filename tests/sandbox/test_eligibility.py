@@ -269,3 +269,16 @@ def test_target_timeout_counts_from_the_task_age(
         "canceled",
         "Task canceled on Workflow timeout",
     )
+
+
+def test_timed_out_reservation_goes_to_the_next_worker_at_once(
+    qs: Quickstart, sandbox: SandboxProcess
+) -> None:
+    qs.set_activity("Alice", "Idle")
+    qs.set_activity("Bob", "Idle")
+    task = qs.create_task(selected_language="en")
+    (first,) = pending_reservations(qs, task.sid)
+    sandbox.advance(121)  # the workflow's 120 s reservation timeout
+    assert qs.worker(first.worker_name).activity_name == "Offline"  # the timeout activity
+    others = {"Alice", "Bob"} - {first.worker_name}
+    assert reserved_to(qs, task.sid) == sorted(others)
