@@ -384,7 +384,7 @@ class Engine:
             "reservation.created",
             reservation,
             f"Reservation {reservation.sid} created for worker {worker.friendly_name}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         if not ws.multi_task_enabled and queue.reservation_activity_sid:
             self.move_worker(tx, worker, queue.reservation_activity_sid, now)
@@ -455,7 +455,7 @@ class Engine:
             "reservation.accepted",
             reservation,
             f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         for other in list(tx.group("reservation", "task_sid", task.sid).values()):
             if isinstance(other, Reservation) and other.reservation_status == "pending":
@@ -498,7 +498,7 @@ class Engine:
             f"reservation.{status}",
             reservation,
             f"Reservation {reservation.sid} {status}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         worker = tx.get(reservation.worker_sid, "worker")
         ws = _get(tx, reservation.workspace_sid, Workspace)
@@ -598,7 +598,7 @@ class Engine:
             event_type,
             reservation,
             f"Reservation {reservation.sid} {status}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         ws = _get(tx, reservation.workspace_sid, Workspace)
         worker = tx.get(reservation.worker_sid, "worker")
@@ -736,12 +736,16 @@ class Engine:
         raise BadRequest(f"ReservationStatus {status} is set by TaskRouter; a client may set "
                          "accepted, rejected, wrapping or completed")  # fmt: skip
 
-    def _reservation_fields(self, tx: Transaction, reservation: Reservation) -> dict[str, Any]:
+    def _reservation_fields(
+        self, tx: Transaction, reservation: Reservation, now: float
+    ) -> dict[str, Any]:
+        """The event's own time, not the clock's: a timer fired late by a clock jump still
+        reports the task's age at the moment the event happened (one time base)."""
         task = tx.get(reservation.task_sid, "task")
         worker = tx.get(reservation.worker_sid, "worker")
         data: dict[str, Any] = {"reservation_sid": reservation.sid}
         if isinstance(task, Task):
-            data.update(events.task_fields(tx, task, self.now()))
+            data.update(events.task_fields(tx, task, now))
         if isinstance(worker, Worker):
             data.update(events.worker_fields(tx, worker))
         data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")

@@ -89,3 +89,21 @@ def test_queue_wait_never_exceeds_time_since_creation(
     workspace = qs.ws.cumulative_statistics().fetch(minutes=60)
     assert workspace.wait_duration_until_accepted == waited
     assert json.dumps(waited)  # plain numbers, as the SDK returns them
+
+
+def test_a_timer_fired_by_a_clock_jump_reports_the_task_age_at_its_own_time(
+    client: Client, receiver: Receiver, sandbox: SandboxProcess
+) -> None:
+    qs = build_quickstart(client, receiver.url("/assignment"), events_url=receiver.url("/events"))
+    qs.set_activity("Alice", "Idle")
+    task = qs.create_task(selected_language="es")
+    sandbox.advance(300)  # the 120 s reservation timeout fires at its due time, inside the jump
+    timed_out = eventually(
+        lambda: [r.form for r in receiver.requests("/events")],
+        lambda forms: any(f["EventType"] == "reservation.timeout" for f in forms),
+    )
+    form = next(f for f in timed_out if f["EventType"] == "reservation.timeout")
+    created = next(f for f in timed_out if f["EventType"] == "task.created")
+    assert form["TaskSid"] == task.sid
+    assert int(form["Timestamp"]) - int(created["Timestamp"]) in (120, 121)
+    assert form["TaskAge"] in ("120", "121")  # not 300: the age when the timer was due
