@@ -96,6 +96,18 @@ def test_events_of_a_held_task_name_the_worker(qs: Quickstart, receiver: Receive
     assert completed["TaskCompletedReason"] == "resolved"
 
 
+def test_deleting_a_held_task_names_the_worker_that_held_it(
+    qs: Quickstart, receiver: Receiver
+) -> None:
+    qs.set_activity("Alice", "Idle")
+    task = qs.create_task(selected_language="es")
+    (reservation,) = qs.reservations(task.sid)
+    qs.ws.tasks(task.sid).reservations(reservation.sid).update(reservation_status="accepted")
+    qs.ws.tasks(task.sid).delete()
+    deleted = event(receiver, "task.deleted", TaskSid=task.sid).form
+    assert (deleted["WorkerSid"], deleted["WorkerName"]) == (qs.workers["Alice"], "Alice")
+
+
 # -- every event type against the catalog -----------------------------------------------------
 
 
