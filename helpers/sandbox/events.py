@@ -1,7 +1,9 @@
 """Building TaskRouter events: one row per state change, kept for the Events resource.
 
 ``event_data`` uses Twilio's snake_case field names (``task_sid``, ``worker_activity_name``
-…); the event callback (engine) sends the same fields in PascalCase.
+…); the event callback (engine) sends the same fields in PascalCase. Which fields each event
+type carries, and the Twilio source for them, is declared in ``event_catalog.py`` (and
+``docs/taskrouter-events.md`` is generated from it).
 """
 
 from __future__ import annotations
