@@ -91,6 +91,7 @@ class Sandbox:
         with self.store.lock:
             self.store.reset()
             self.engine.rebuild()
+        self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
 
     def callback_log(self, account_sid: str) -> list[dict[str, Any]]:

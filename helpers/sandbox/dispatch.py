@@ -6,6 +6,11 @@ neither the REST API nor other workspaces. Assignment callbacks run on a small p
 workspace (5 s limit, then the fallback URL); event callbacks run on one thread per workspace
 so they arrive in order. Every attempt lands in :attr:`Dispatcher.log`
 (``GET /_sandbox/callbacks``), with the code Twilio's debugger would show.
+
+A workspace's threads live as long as the workspace: :meth:`Dispatcher.forget` (workspace
+deleted) and :meth:`Dispatcher.forget_all` (``reset``) let them finish what is queued and end,
+and no new ones start for a workspace that no longer exists, so a long workshop day of resets
+does not grow threads without bound.
 """
 
 from __future__ import annotations
@@ -60,8 +65,13 @@ class Outcome:
 
 
 class Dispatcher:
-    def __init__(self, on_answer: Callable[[Delivery, Outcome], None]) -> None:
+    def __init__(
+        self,
+        on_answer: Callable[[Delivery, Outcome], None],
+        alive: Callable[[str], bool] = lambda workspace_sid: True,
+    ) -> None:
         self.on_answer = on_answer
+        self.alive = alive  # does the workspace still exist? (no threads for a deleted one)
         self._pools: dict[str, ThreadPoolExecutor] = {}  # per workspace, like the event lanes
         self._event_queues: dict[str, queue.Queue[Delivery | None]] = {}
         self._lock = threading.Lock()
@@ -79,6 +89,8 @@ class Dispatcher:
         with self._lock:
             pool = self._pools.get(delivery.workspace_sid)
             if pool is None:
+                if not self.alive(delivery.workspace_sid):
+                    return  # deleted meanwhile (a late fallback): nothing to call back for
                 pool = self._pools[delivery.workspace_sid] = ThreadPoolExecutor(
                     max_workers=ASSIGNMENT_THREADS,
                     thread_name_prefix=f"sandbox-callback-{delivery.workspace_sid[-6:]}",
@@ -91,6 +103,8 @@ class Dispatcher:
         with self._lock:
             lane = self._event_queues.get(delivery.workspace_sid)
             if lane is None:
+                if not self.alive(delivery.workspace_sid):
+                    return
                 lane = queue.Queue()
                 self._event_queues[delivery.workspace_sid] = lane
                 threading.Thread(
@@ -223,6 +237,22 @@ class Dispatcher:
     def clear(self) -> None:
         with self._lock:
             self._log.clear()
+
+    def forget(self, workspace_sid: str) -> None:
+        """The workspace is gone: its lane and pool finish what they hold, then end."""
+        with self._lock:
+            lane = self._event_queues.pop(workspace_sid, None)
+            pool = self._pools.pop(workspace_sid, None)
+        if lane is not None:
+            lane.put(None)  # after the events already queued: they are still delivered
+        if pool is not None:
+            pool.shutdown(wait=False)  # running and queued callbacks finish; idle threads end
+
+    def forget_all(self) -> None:
+        with self._lock:
+            workspaces = set(self._event_queues) | set(self._pools)
+        for workspace_sid in workspaces:
+            self.forget(workspace_sid)
 
     def close(self) -> None:
         self._closed = True

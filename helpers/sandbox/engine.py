@@ -14,6 +14,42 @@ in the same transaction, so TaskRouter's consequences commit (or fail) together 
 
 Decision where the docs are silent: a task that matches no filter of a workflow without a
 ``default_filter`` is canceled at once ("Task did not match any workflow filter").
+
+Routing on every change of eligibility. A TaskQueue "distributes Tasks to any Worker in an
+'available' activity that meets the TaskQueue's TargetWorkers criteria", higher priority first,
+then oldest first (https://www.twilio.com/docs/taskrouter/api/task-queue, "Task assignment
+precedence"), and a WorkerChannel takes reservations "until the configured Task Channel
+capacity is reached" (https://www.twilio.com/docs/taskrouter/api/worker-channel). So whatever
+makes a worker eligible offers it the best waiting task of its queues at once (FIFO kept:
+:meth:`Engine.worker_changed` takes the queues' best task first, never the newest), and
+whatever makes a task routable offers it the best eligible workers:
+
+* worker created in an available activity -> routed like a move into it;
+* activity changed to an available one, attributes updated (may now match a TargetWorkers or
+  step expression) -> routed;
+* WorkerChannel made available again or its capacity raised -> routed (capacity is what
+  multitasking eligibility is made of);
+* TaskQueue ``TargetWorkers`` updated -> its waiting tasks are offered to the workers it now
+  selects, oldest first; ``MaxReservedWorkers`` raised -> applies when a task is next routed
+  (reservations are made "when a task routes to the queue", task-queue page on multi-reservation):
+  a task already reserved is not given more reservations;
+* task attributes or priority updated -> a pending task is routed again from the first filter
+  (https://www.twilio.com/docs/taskrouter/lifecycle-task-workflows-and-assignment);
+* workflow configuration updated: only with ``ReEvaluateTasks=true`` are its pending tasks routed
+  again; without it they stay where they are ("The default is false, which means Tasks in the
+  Workflow will not be processed through the assignment loop again", Update a Workflow in
+  https://www.twilio.com/docs/taskrouter/api/workflow) and keep being offered to workers that
+  become eligible in their queue;
+* a reservation ending by any path (accepted in a single-tasking workspace whose worker stays
+  available, rejected, timed out, rescinded, canceled, wrapped up or completed, or its task
+  deleted) -> its worker is offered waiting work if it is still eligible, and a task back to
+  ``pending`` is routed again (lifecycle-task-state page: "moves back to pending").
+
+Target timeouts count from the task's age, not from entering the step: "Unlike the Reservation
+Timeout (which always starts at zero), the queue timeout will be based on the current age of
+the Task" (https://www.twilio.com/docs/taskrouter/task-evaluation). Step ``k`` of a filter times
+out when the task is ``t0 + ... + tk`` seconds old (counted from its creation, or from when it
+entered a later filter after the earlier one timed out).
 """
 
 from __future__ import annotations
@@ -21,6 +57,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from . import events, wire
@@ -105,6 +142,18 @@ class Engine:
         return targets[task.target_index] if task.target_index < len(targets) else None
 
     def task_created(self, tx: Transaction, task: Task, now: float) -> Task:
+        # task.created already names the queue the workflow puts the task in, as Twilio's
+        # recorded task.created events do (TaskQueueSid, TaskQueueName, ...).
+        queue_sid = self._placement(tx, task)
+        placed = replace(task, task_queue_sid=queue_sid, task_queue_entered_date=now)
+        events.emit(
+            tx,
+            now,
+            "task.created",
+            task,
+            f"Task {task.sid} created",
+            events.task_fields(tx, placed if queue_sid else task, now),
+        )
         events.emit(
             tx,
             now,
@@ -117,6 +166,18 @@ class Engine:
         self._schedule_task(task)
         return task
 
+    def _placement(self, tx: Transaction, task: Task) -> str | None:
+        """The queue a new task's workflow puts it in first (None: it matches nothing)."""
+        flow = tx.get(task.workflow_sid or "", "workflow")
+        if not isinstance(flow, Workflow):
+            return None
+        config = self.config(tx, flow)
+        doc = json_object(task.attributes)
+        for routing_filter in config.filters:
+            if routing_filter.expression.evaluate(doc) and routing_filter.targets:
+                return routing_filter.targets[0].queue
+        return config.default.queue if config.default is not None else None
+
     def _route(
         self, tx: Transaction, task: Task, now: float, first_filter: int, allow_default: bool
     ) -> Task:
@@ -126,11 +187,14 @@ class Engine:
             return task
         config = self.config(tx, flow)
         doc = json_object(task.attributes)
+        # From the top the steps' timeouts count from the task's creation (its age); a later
+        # filter reached after a timeout counts from the moment it is entered.
+        base = task.date_created if first_filter == 0 else now
         for position in range(first_filter, len(config.filters)):
             if config.filters[position].expression.evaluate(doc):
-                return self._enter_step(tx, task, now, position, 0)
+                return self._enter_step(tx, task, now, position, 0, base)
         if allow_default and config.default is not None:
-            return self._enter_step(tx, task, now, DEFAULT_FILTER, 0)
+            return self._enter_step(tx, task, now, DEFAULT_FILTER, 0, base)
         reason = (
             "Task canceled on Workflow timeout"
             if task.filter_index is not None
@@ -148,8 +212,9 @@ class Engine:
         return self.cancel(tx, task, reason, now)
 
     def _enter_step(
-        self, tx: Transaction, task: Task, now: float, filter_index: int, target_index: int
-    ) -> Task:
+        self, tx: Transaction, task: Task, now: float, filter_index: int, target_index: int,
+        base: float,
+    ) -> Task:  # fmt: skip
         flow = tx.get(task.workflow_sid or "", "workflow")
         assert isinstance(flow, Workflow)
         config = self.config(tx, flow)
@@ -166,7 +231,7 @@ class Engine:
         changes: dict[str, Any] = {
             "filter_index": filter_index,
             "target_index": target_index,
-            "step_deadline": now + target.timeout if target.timeout else None,
+            "step_deadline": base + target.timeout if target.timeout else None,
         }
         if task.task_queue_sid != queue.sid:
             changes.update(task_queue_sid=queue.sid, task_queue_entered_date=now)
@@ -228,7 +293,9 @@ class Engine:
             return task  # the default filter has no timeout and nowhere further to go
         targets = config.filters[task.filter_index].targets
         if task.target_index + 1 < len(targets):
-            return self._enter_step(tx, task, now, task.filter_index, task.target_index + 1)
+            # The next step's timeout adds to this one's: both count from the task's age.
+            base = task.step_deadline if task.step_deadline is not None else now
+            return self._enter_step(tx, task, now, task.filter_index, task.target_index + 1, base)
         # Out of targets: later filters may still match; a skipped task may reach the default.
         return self._route(tx, task, now, task.filter_index + 1, allow_default=skipped)
 
@@ -257,15 +324,21 @@ class Engine:
         return self._route(tx, task, now, first_filter=0, allow_default=True)
 
     def queue_changed(self, tx: Transaction, queue: TaskQueue, now: float) -> None:
-        """A queue's target or settings changed: its waiting tasks may now find workers."""
-        for sid in self.index.waiting(queue.sid):
+        """A queue's target or settings changed: its waiting tasks, oldest first, are offered
+        to the workers it selects now (the index's members still follow the old target until
+        this transaction commits, so they are worked out here)."""
+        workers = tx.group("worker", "workspace_sid", queue.workspace_sid).values()
+        members = {w.sid for w in workers if isinstance(w, Worker) and in_queue(tx, w, queue)}
+        for sid in list(self.index.waiting(queue.sid)):
             task = tx.get(sid, "task")
             if isinstance(task, Task) and task.assignment_status == "pending":
-                self.offer(tx, task, now)
+                self.offer(tx, task, now, members)
 
     # -- reserving ----------------------------------------------------------------------------
 
-    def offer(self, tx: Transaction, task: Task, now: float) -> Task:
+    def offer(
+        self, tx: Transaction, task: Task, now: float, members: set[str] | None = None
+    ) -> Task:
         """Reserve the best eligible workers of the task's current step (up to the queue's max)."""
         if task.assignment_status != "pending" or not task.task_queue_sid:
             return task
@@ -275,7 +348,7 @@ class Engine:
             return task
         target = self.current_target(tx, task)
         eligible = []
-        for sid in self.index.members(queue):
+        for sid in self.index.members(queue) if members is None else members:
             worker = tx.get(sid, "worker")
             if (
                 isinstance(worker, Worker)
@@ -311,7 +384,7 @@ class Engine:
             "reservation.created",
             reservation,
             f"Reservation {reservation.sid} created for worker {worker.friendly_name}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         if not ws.multi_task_enabled and queue.reservation_activity_sid:
             self.move_worker(tx, worker, queue.reservation_activity_sid, now)
@@ -382,7 +455,7 @@ class Engine:
             "reservation.accepted",
             reservation,
             f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         for other in list(tx.group("reservation", "task_sid", task.sid).values()):
             if isinstance(other, Reservation) and other.reservation_status == "pending":
@@ -392,7 +465,17 @@ class Engine:
         if not ws.multi_task_enabled and isinstance(queue, TaskQueue):
             if queue.assignment_activity_sid:
                 self.move_worker(tx, worker, queue.assignment_activity_sid, now)
+            # Single-tasking: no pending reservation any more; a worker left in an available
+            # activity (no assignment activity) is eligible again (DESIGN.md decision 2).
+            self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
         return _get(tx, reservation.sid, Reservation)
+
+    def release(self, tx: Transaction, worker_sids: list[str], now: float) -> None:
+        """Workers whose reservations were removed (their task deleted) have room again."""
+        for sid in dict.fromkeys(worker_sids):
+            worker = tx.get(sid, "worker")
+            if isinstance(worker, Worker):
+                self.worker_changed(tx, worker, now)
 
     def reject(
         self, tx: Transaction, reservation: Reservation, activity_sid: str | None, now: float
@@ -415,7 +498,7 @@ class Engine:
             f"reservation.{status}",
             reservation,
             f"Reservation {reservation.sid} {status}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         worker = tx.get(reservation.worker_sid, "worker")
         ws = _get(tx, reservation.workspace_sid, Workspace)
@@ -515,7 +598,7 @@ class Engine:
             event_type,
             reservation,
             f"Reservation {reservation.sid} {status}",
-            self._reservation_fields(tx, reservation),
+            self._reservation_fields(tx, reservation, now),
         )
         ws = _get(tx, reservation.workspace_sid, Workspace)
         worker = tx.get(reservation.worker_sid, "worker")
@@ -653,12 +736,16 @@ class Engine:
         raise BadRequest(f"ReservationStatus {status} is set by TaskRouter; a client may set "
                          "accepted, rejected, wrapping or completed")  # fmt: skip
 
-    def _reservation_fields(self, tx: Transaction, reservation: Reservation) -> dict[str, Any]:
+    def _reservation_fields(
+        self, tx: Transaction, reservation: Reservation, now: float
+    ) -> dict[str, Any]:
+        """The event's own time, not the clock's: a timer fired late by a clock jump still
+        reports the task's age at the moment the event happened (one time base)."""
         task = tx.get(reservation.task_sid, "task")
         worker = tx.get(reservation.worker_sid, "worker")
         data: dict[str, Any] = {"reservation_sid": reservation.sid}
         if isinstance(task, Task):
-            data.update(events.task_fields(tx, task, self.now()))
+            data.update(events.task_fields(tx, task, now))
         if isinstance(worker, Worker):
             data.update(events.worker_fields(tx, worker))
         data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")

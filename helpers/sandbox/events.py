@@ -1,7 +1,9 @@
 """Building TaskRouter events: one row per state change, kept for the Events resource.
 
 ``event_data`` uses Twilio's snake_case field names (``task_sid``, ``worker_activity_name``
-…); the event callback (engine) sends the same fields in PascalCase.
+…); the event callback (engine) sends the same fields in PascalCase. Which fields each event
+type carries, and the Twilio source for them, is declared in ``event_catalog.py`` (and
+``docs/taskrouter-events.md`` is generated from it).
 """
 
 from __future__ import annotations
@@ -113,10 +115,23 @@ def _name(tx: Transaction, sid: str | None) -> str | None:
     return getattr(record, "friendly_name", None) if record else None
 
 
+HOLDING = ("accepted", "wrapping", "completed")  # reservation statuses of a worker's task
+
+
 def task_fields(tx: Transaction, task: Task, now: float) -> dict[str, Any]:
+    """A task event's fields: the task, the queue it is in (``TaskQueue*``) and, while a worker
+    holds it (accepted, wrapping, completed), that worker (``Worker*``), as Twilio's recorded
+    task events carry them (see ``docs/taskrouter-events.md``)."""
     channel = tx.get(task.task_channel_sid) if task.task_channel_sid else None
     queue = tx.get(task.task_queue_sid) if task.task_queue_sid else None
+    holder: dict[str, Any] = {}
+    for reservation in tx.group("reservation", "task_sid", task.sid).values():
+        if getattr(reservation, "reservation_status", None) in HOLDING:
+            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+            if isinstance(worker, Worker):
+                holder = worker_fields(tx, worker)
     return {
+        **holder,
         "task_sid": task.sid,
         "task_attributes": task.attributes,
         "task_age": int(now - task.date_created),

@@ -191,27 +191,41 @@ def room(tx: Transaction, worker: Worker, multitasking: bool) -> Room:
     """Single-tasking: room unless a reservation is pending. Multi-tasking: channel capacity
     minus the worker's reserved, assigned and wrapping tasks on that channel (a task in
     wrap-up holds its slot until it is completed, as the WorkerChannel's assigned_tasks says)."""
-    held = [
-        r
-        for r in tx.group("reservation", "worker_sid", worker.sid).values()
-        if isinstance(r, Reservation)
-        and r.reservation_status in ("pending", "accepted", "wrapping")
-    ]
+    held = _held(tx, worker.sid)
     tasks = frozenset(r.task_sid for r in held)
     if not multitasking:
         pending = any(r.reservation_status == "pending" for r in held)
         return Room(tasks, {None: 0 if pending else 1}, single=True)
-    busy: dict[str | None, int] = {}
-    for reservation in held:
-        other = tx.get(reservation.task_sid, "task")
-        if isinstance(other, Task) and other.assignment_status in OPEN_TASK:
-            busy[other.task_channel_sid] = busy.get(other.task_channel_sid, 0) + 1
+    busy = channel_load(tx, worker.sid, held)
     free: dict[str | None, int] = {}
     for channel in tx.group("worker_channel", "worker_sid", worker.sid).values():
         if isinstance(channel, WorkerChannel) and channel.available:
             key = channel.task_channel_sid
             free[key] = max(channel.configured_capacity - busy.get(key, 0), 0)
     return Room(tasks, free, single=False)
+
+
+def _held(source: Any, worker_sid: str) -> list[Reservation]:
+    return [
+        r
+        for r in source.group("reservation", "worker_sid", worker_sid).values()
+        if isinstance(r, Reservation)
+        and r.reservation_status in ("pending", "accepted", "wrapping")
+    ]
+
+
+def channel_load(
+    source: Any, worker_sid: str, held: list[Reservation] | None = None
+) -> dict[str | None, int]:
+    """Tasks a worker holds per TaskChannel sid: reserved, assigned or wrapping. Routing stops
+    reserving at the channel's capacity, and the WorkerChannel's ``assigned_tasks`` reports the
+    same count (one number for both, so what a learner reads is what routing uses)."""
+    busy: dict[str | None, int] = {}
+    for reservation in _held(source, worker_sid) if held is None else held:
+        task = source.get(reservation.task_sid, "task")
+        if isinstance(task, Task) and task.assignment_status in OPEN_TASK:
+            busy[task.task_channel_sid] = busy.get(task.task_channel_sid, 0) + 1
+    return busy
 
 
 def has_room(tx: Transaction, worker: Worker, task: Task, multitasking: bool) -> bool:

@@ -4,6 +4,19 @@ Reads come from dictionaries; every change goes through a :class:`Transaction` t
 validated first, then committed to SQLite (WAL) in one transaction, and only then applied to
 memory. So a failed request leaves nothing half-written, and an answered write survives a
 ``kill -9`` of the sandbox. One lock serialises writers; the engine runs under it too.
+
+Reads are safe without the lock, by construction:
+
+* records are immutable (``models.touch`` makes a changed copy), so a record read once never
+  changes under its reader;
+* :meth:`Store.get` is one dictionary lookup;
+* :meth:`Store.group` hands out a bucket that is never modified again: a commit copies each
+  bucket it touches, changes the copy and swaps it in (copy-on-write), so a handler may iterate
+  it while another thread commits; callers must treat it as read-only;
+* :meth:`Store.all` (start-up, reset, the control plane) takes the lock.
+
+A reader sees each bucket as of some commit; a handler needing several buckets consistent with
+each other reads them in a :class:`Transaction` (which holds the lock).
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "call": ("workspace_sid", "task_sid"),
 }
 DEFAULT_GROUP = ("workspace_sid",)
+EMPTY: dict[str, Record] = {}  # what group() returns for no records; never written to
 
 EVENT_COLUMNS = (
     "sid",
@@ -91,11 +105,13 @@ class Store:
         return record
 
     def all(self, kind: str) -> list[Record]:
-        return [r for r in self._records.values() if r.kind == kind]
+        with self.lock:  # the records dict changes in place on commit: never iterate it bare
+            return [r for r in self._records.values() if r.kind == kind]
 
     def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
-        """Records of ``kind`` whose ``attr`` equals ``value``, in creation order."""
-        return self._groups.get((kind, attr, value), {})
+        """Records of ``kind`` whose ``attr`` equals ``value``, in creation order. Read-only:
+        the dict is never changed after it is handed out (copy-on-write, see the module)."""
+        return self._groups.get((kind, attr, value), EMPTY)
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         with self.lock:
@@ -126,9 +142,9 @@ class Store:
             self._db.execute("DELETE FROM events")
             self._db.execute("DELETE FROM meta WHERE key != 'clock_offset'")
             self._db.execute("COMMIT")
-            self._records.clear()
+            self._records = {}
             self._seq.clear()
-            self._groups.clear()
+            self._groups = {}  # buckets handed out before stay as they were
 
     def close(self) -> None:
         with self.lock:
@@ -160,30 +176,46 @@ class Store:
                 if sid not in self._records:
                     self._seq.pop(sid, None)
             raise
+        self._apply(puts, deletes)
+
+    def _apply(self, puts: dict[str, Record], deletes: dict[str, Record]) -> None:
+        """Apply a committed change to memory: copy-on-write for every group bucket touched."""
+        copies: dict[tuple[str, str, str], dict[str, Record]] = {}
+        unsorted: set[tuple[str, str, str]] = set()
+
+        def bucket(key: tuple[str, str, str]) -> dict[str, Record]:
+            copy = copies.get(key)
+            if copy is None:
+                copy = copies[key] = dict(self._groups.get(key, EMPTY))
+            return copy
+
         for sid, record in deletes.items():
-            self._unindex(self._records.pop(sid, record))
+            old = self._records.pop(sid, record)
+            for attr in GROUPS.get(old.kind, DEFAULT_GROUP):
+                bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
             self._seq.pop(sid, None)
         for sid, record in puts.items():
             old = self._records.get(sid)
-            if old is not None:
-                self._unindex(old)
+            for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
+                key = (record.kind, attr, getattr(record, attr))
+                if old is not None and getattr(old, attr) != key[2]:
+                    bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
+                target = bucket(key)
+                if (
+                    sid not in target
+                    and target
+                    and self._seq[sid] < self._seq[next(reversed(target))]
+                ):
+                    unsorted.add(key)  # a record moved between buckets keeps creation order
+                target[sid] = record
             self._records[sid] = record
-            self._index(record)
-
-    def _index(self, record: Record) -> None:
-        for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
-            key = (record.kind, attr, getattr(record, attr))
-            bucket = self._groups.setdefault(key, {})
-            bucket[record.sid] = record
-            if len(bucket) > 1 and self._seq[record.sid] < self._seq[next(reversed(bucket))]:
-                # A replaced record keeps its creation position.
-                self._groups[key] = dict(sorted(bucket.items(), key=lambda kv: self._seq[kv[0]]))
-
-    def _unindex(self, record: Record) -> None:
-        for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
-            bucket = self._groups.get((record.kind, attr, getattr(record, attr)))
-            if bucket is not None:
-                bucket.pop(record.sid, None)
+        for key, copy in copies.items():
+            if key in unsorted:
+                copy = dict(sorted(copy.items(), key=lambda kv: self._seq[kv[0]]))
+            if copy:
+                self._groups[key] = copy  # one atomic swap: readers see old or new, whole
+            else:
+                self._groups.pop(key, None)  # no empty bucket per finished task is kept
 
     def _load(self) -> None:
         rows = self._db.execute("SELECT sid, kind, seq, data FROM records ORDER BY seq")
@@ -193,7 +225,8 @@ class Store:
             record = from_row(kind, json.loads(data))
             self._records[sid] = record
             self._seq[sid] = seq
-            self._index(record)
+            for attr in GROUPS.get(kind, DEFAULT_GROUP):
+                self._groups.setdefault((kind, attr, getattr(record, attr)), {})[sid] = record
             self._next_seq = seq + 1
 
 

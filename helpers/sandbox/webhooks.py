@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 class Webhooks:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.dispatcher = Dispatcher(self.answer)
+        self.dispatcher = Dispatcher(
+            self.answer, alive=lambda sid: sandbox.store.get(sid, "workspace") is not None
+        )
 
     # -- assignment callbacks -------------------------------------------------------------
 
@@ -139,6 +141,9 @@ class Webhooks:
                 auth_token=self.sandbox.token_for(ws.account_sid),
                 event_type=row["event_type"],
             ))  # fmt: skip
+        for record in deletes:
+            if isinstance(record, Workspace):
+                self.dispatcher.forget(record.sid)  # its callback threads end with it
 
 
 def event_params(row: dict[str, Any]) -> dict[str, str]:

@@ -12,7 +12,9 @@ Real-time figures come from the current records:
 
 Cumulative figures count the workspace's events in [start, end]: ``StartDate`` or
 (``EndDate`` or now) minus ``Minutes`` (15), up to ``EndDate`` or now. Wait durations are the
-``task_age`` of ``reservation.accepted`` / ``task.canceled`` events; ``split_by_wait_time``
+``task_age`` of ``reservation.accepted`` / ``task.canceled`` events, and the time in the queue is
+that same age less the time spent before entering the queue (one time base: it can never exceed
+the time since creation); ``split_by_wait_time``
 puts a wait <= threshold ``below`` and a longer one ``above``. ``activity_durations`` clips
 each stint (from ``worker.activity.update``) to the window and adds every worker's current
 stint up to min(end, now): one pass over the workers, so it stays cheap. A stint that both
@@ -21,8 +23,9 @@ began before a past EndDate window and ended after it is not seen.
 The bulk POST takes Twilio's documented JSON ``{"queueSids": [...]}`` (at most 50; see
 ``_bulk_request`` for the other shapes accepted).
 
-No handler takes the store lock: records are immutable snapshots (lists copied from the
-in-memory groups), and every event query is bounded by the (workspace_sid, event_date) index.
+No handler takes the store lock: records are immutable and group buckets copy-on-write (the
+rule is in ``store.py``), and every event query is bounded by the (workspace_sid, event_date)
+index.
 """
 
 from __future__ import annotations
@@ -261,9 +264,13 @@ def _task_cumulative(rows: list[dict[str, Any]], q: Query, scope: str) -> dict[s
     for row in rows:
         data = row["event_data"]
         if row["event_type"] == "reservation.accepted":
-            accepted.append(int(data.get("task_age") or 0))
-            if data.get("task_queue_entered_date") is not None:
-                in_queue.append(row["event_date_ms"] / 1000 - data["task_queue_entered_date"])
+            age = int(data.get("task_age") or 0)
+            accepted.append(age)
+            entered, created = data.get("task_queue_entered_date"), data.get("task_date_created")
+            if entered is not None:
+                # One time base: the task's age at acceptance, less the time it spent before
+                # entering this queue. Time in the queue never exceeds the time since creation.
+                in_queue.append(float(age - max(entered - (created or entered), 0)))
         elif row["event_type"] == "task.canceled":
             canceled.append(int(data.get("task_age") or 0))
     figures: dict[str, Any] = {

@@ -146,15 +146,7 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
             ignore_capacity=ignore_capacity,
         )
         tx.put(task)
-        events.emit(
-            tx,
-            now,
-            "task.created",
-            task,
-            f"Task {task.sid} created",
-            events.task_fields(tx, task, now),
-        )
-        task = ctx.engine.task_created(tx, task, now)
+        task = ctx.engine.task_created(tx, task, now)  # emits task.created, then routes
         return ok(render(task, tx, now), 201, etag=task.version)
 
 
@@ -307,10 +299,12 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
         ctx.engine.task_deleted(tx, task, now)
-        for reservation in tx.group("reservation", "task_sid", Sid).values():
+        fields = events.task_fields(tx, task, now)  # before its reservations go: who held it
+        holders = []
+        for reservation in list(tx.group("reservation", "task_sid", Sid).values()):
+            holders.append(reservation.worker_sid)  # type: ignore[attr-defined]
             tx.delete(reservation)
         tx.delete(task)
-        events.emit(
-            tx, now, "task.deleted", task, f"Task {Sid} deleted", events.task_fields(tx, task, now)
-        )
+        ctx.engine.release(tx, holders, now)  # a multitasking worker's slot is free again
+        events.emit(tx, now, "task.deleted", task, f"Task {Sid} deleted", fields)
     return no_content()

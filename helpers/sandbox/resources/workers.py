@@ -9,7 +9,7 @@ from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
 from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
-from ..routing import in_queue, worker_document
+from ..routing import channel_load, in_queue, worker_document
 from ..store import Transaction
 from .common import (
     check_activity,
@@ -119,6 +119,9 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
             f"Worker {name} created",
             events.worker_fields(tx, worker),
         )
+        ctx.engine.worker_changed(tx, worker, now)  # created straight into an available activity
+        worker = tx.get(worker.sid, "worker")  # the engine may have reserved (and moved) it
+        assert isinstance(worker, Worker)
         return ok(render(worker, tx), 201, etag=worker.version)
 
 
@@ -289,18 +292,13 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
 
 
 def assigned_tasks(store: Any, channel: WorkerChannel) -> int:
-    count = 0
-    for reservation in store.group("reservation", "worker_sid", channel.worker_sid).values():
-        if reservation.reservation_status not in ("accepted", "wrapping"):
-            continue
-        task = store.get(reservation.task_sid)
-        if (
-            task is not None
-            and task.task_channel_sid == channel.task_channel_sid
-            and task.assignment_status in ("assigned", "wrapping")
-        ):
-            count += 1
-    return count
+    """Tasks of this channel the worker holds, *reserved ones included*: TaskRouter "will not
+    create any reservations after the assigned Tasks for the Worker reaches" the configured
+    capacity and sends reservations "until the configured Task Channel capacity is reached"
+    (https://www.twilio.com/docs/taskrouter/api/worker-channel), so a pending reservation takes
+    a slot. Counted by routing's own function, so ``available_capacity_percentage`` is 0
+    exactly when routing treats the channel as full."""
+    return channel_load(store, channel.worker_sid).get(channel.task_channel_sid, 0)
 
 
 def render_channel(channel: WorkerChannel, store: Any) -> dict[str, Any]:
@@ -373,6 +371,10 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
         data = {
             **events.worker_fields(tx, worker),  # type: ignore[arg-type]
             "task_channel_sid": channel.task_channel_sid,
+            "task_channel_unique_name": getattr(
+                tx.get(channel.task_channel_sid), "unique_name", None
+            ),
+            "worker_channel_task_count": assigned_tasks(tx, channel),
             "worker_channel_available": channel.available,
             "worker_channel_available_capacity": channel.configured_capacity,
             "worker_channel_previous_capacity": before.configured_capacity,
@@ -395,4 +397,7 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
                 f"Worker {worker.friendly_name} channel availability updated",
                 data,
             )  # type: ignore[union-attr]
-        return ok(render_channel(channel, tx))
+        more_room = channel.configured_capacity > before.configured_capacity
+        if channel.available and (more_room or not before.available):
+            ctx.engine.worker_changed(tx, worker, now)  # type: ignore[arg-type]  # room again
+        return ok(render_channel(_channel(ctx, WorkspaceSid, WorkerSid, Sid, tx), tx))
