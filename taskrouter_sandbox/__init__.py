@@ -1,6 +1,6 @@
 """The kit's local TaskRouter: Twilio's v1 REST API, routing and callbacks, offline.
 
-Run it with ``python -m helpers.sandbox serve|start|stop|status|reset``; embed it with
+Run it with ``python -m taskrouter_sandbox serve|start|stop|status|reset``; embed it with
 :func:`create_app` and :func:`~.server.make_server`.
 """
 

@@ -1,4 +1,4 @@
-"""``python -m helpers.sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..config import default_data_dir, default_port
+from .defaults import default_data_dir, default_port
 from . import process, wire
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.sandbox", description="The kit's local TaskRouter sandbox."
+        prog="python -m taskrouter_sandbox", description="The kit's local TaskRouter sandbox."
     )
     parser.add_argument("command", choices=["serve", "start", "stop", "status", "reset"])
     parser.add_argument("--host", default="127.0.0.1")
@@ -65,7 +65,7 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
         print(f"running at {url}" if url else "not running")
         return 0 if url else 3
     if url is None:
-        print("not running: start it with `python -m helpers.sandbox start`", file=sys.stderr)
+        print("not running: start it with `python -m taskrouter_sandbox start`", file=sys.stderr)
         return 1
     creds = process.credentials(data_dir)
     token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()

@@ -96,7 +96,7 @@ def serve(
     except OSError as error:
         raise SandboxProcessError(
             f"Cannot listen on {host}:{port} ({error.strerror}); is another sandbox running? "
-            f"Try `python -m helpers.sandbox status` or pass --port"
+            f"Try `python -m taskrouter_sandbox status` or pass --port"
         ) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         warn(
@@ -162,7 +162,7 @@ def start(data_dir: Path, host: str, port: int) -> str:
     command = [
         sys.executable,
         "-m",
-        "helpers.sandbox",
+        "taskrouter_sandbox",
         "serve",
         "--host",
         host,
