@@ -1,21 +1,40 @@
-"""``python -m taskrouter_sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset``: the sandbox's command line."""
 
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
+from types import ModuleType
 
-from .defaults import default_data_dir, default_port
-from . import process, wire
+from . import wire
+from .control_client import ControlClient, ControlError
+from .defaults import BadSetting, default_data_dir, default_port
+
+EPILOG = """\
+commands:
+  serve   run in the foreground until Ctrl-C / SIGTERM (prints its URL when it listens)
+  start   start the background instance of --data-dir (idempotent), print its URL
+  stop    stop the background instance of --data-dir
+  status  print its URL and exit 0, or "not running" and exit 3
+  reset   empty its state (POST /_sandbox/reset)
+
+environment: TASKROUTER_SANDBOX_PORT (default 8765), TASKROUTER_SANDBOX_DIR (default .sandbox
+in the kit's checkout). The background instance keeps sandbox.json (pid, host, port),
+credentials.json (mode 0600) and sandbox.log in the data dir.
+
+control plane (Basic auth with the sandbox's credentials, except health):
+  GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
+  GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls, POST /_sandbox/calls/CA…
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m taskrouter_sandbox", description="The kit's local TaskRouter sandbox."
+        prog="python -m taskrouter_sandbox",
+        description="A local TaskRouter: Twilio's v1 REST API, routing and signed callbacks.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["serve", "start", "stop", "status", "reset"])
     parser.add_argument("--host", default="127.0.0.1")
@@ -32,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         help="serve only: another account (repeatable); it sees only its own workspaces",
     )
     args = parser.parse_args(argv)
-    data_dir: Path = (args.data_dir or default_data_dir()).resolve()
-    port: int = args.port if args.port is not None else default_port()
     try:
+        data_dir: Path = (args.data_dir or default_data_dir()).resolve()
+        port: int = args.port if args.port is not None else default_port()
         return _run(args, data_dir, port)
-    except process.SandboxProcessError as error:
+    except (BadSetting, ControlError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -49,6 +68,31 @@ def _account(value: str) -> tuple[str, str]:
 
 
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
+    if args.command in ("serve", "start", "stop"):
+        from . import process  # the server's modules: imported only by the commands that run it
+
+        try:
+            return _run_process(process, args, data_dir, port)
+        except process.SandboxProcessError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    control = ControlClient.for_data_dir(data_dir, timeout=10)
+    if args.command == "status":
+        print(f"running at {control.url}" if control else "not running")
+        return 0 if control else 3
+    if control is None:
+        print("not running: start it with `python -m taskrouter_sandbox start`", file=sys.stderr)
+        return 1
+    try:
+        control.reset()
+    except ControlError as error:
+        print(f"reset failed: {error}", file=sys.stderr)
+        return 1
+    print("sandbox state reset")
+    return 0
+
+
+def _run_process(process: ModuleType, args: argparse.Namespace, data_dir: Path, port: int) -> int:
     if args.command == "serve":
         extra = tuple(args.extra_account)
         process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
@@ -57,30 +101,7 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
         url = process.start(data_dir, args.host, port)
         print(f"TaskRouter sandbox running at {url} (data in {data_dir})")
         return 0
-    if args.command == "stop":
-        print("stopped" if process.stop(data_dir) else "not running")
-        return 0
-    url = process.running_url(data_dir)
-    if args.command == "status":
-        print(f"running at {url}" if url else "not running")
-        return 0 if url else 3
-    if url is None:
-        print("not running: start it with `python -m taskrouter_sandbox start`", file=sys.stderr)
-        return 1
-    creds = process.credentials(data_dir)
-    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
-    request = urllib.request.Request(
-        f"{url}/_sandbox/reset",
-        data=b"",
-        method="POST",
-        headers={"Authorization": f"Basic {token}"},
-    )
-    try:
-        urllib.request.urlopen(request, timeout=10).close()
-    except urllib.error.URLError as error:
-        print(f"reset failed: {error}", file=sys.stderr)
-        return 1
-    print("sandbox state reset")
+    print("stopped" if process.stop(data_dir) else "not running")
     return 0
 
 

@@ -10,11 +10,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .process import SandboxProcessError
-
 # The kit's checkout (this package's parent): the same `.sandbox` the notebooks' helpers use.
 KIT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8765
+
+
+class BadSetting(ValueError):
+    """An environment variable the CLI reads has a value it cannot use; says how to fix it."""
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -26,7 +28,7 @@ def default_port(env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     value = env.get("TASKROUTER_SANDBOX_PORT") or str(DEFAULT_PORT)
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise SandboxProcessError(
+        raise BadSetting(
             f"TASKROUTER_SANDBOX_PORT={value!r} is not a port number\n"
             "  How to fix: set it to a number between 1 and 65535, e.g. 8765, or pass --port"
         )
