@@ -103,9 +103,9 @@ def _credentials(settings: Settings) -> Check:
     if settings.live:
         return Check("credentials", True,
                      f"{settings.account_sid} / token {mask(settings.auth_token)}")  # fmt: skip
-    from .sandbox import process
+    from .client import sandbox_credentials
 
-    creds = process.credentials(settings.sandbox_dir)
+    creds = sandbox_credentials(settings)
     detail = f"sandbox account {creds.account_sid} / token {mask(creds.auth_token)}"
     return Check("credentials", True, detail)
 
@@ -125,7 +125,7 @@ def _service(settings: Settings) -> Check:
             f"{type(error).__name__}: {error}",
             "check your internet connection and TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
             if settings.live
-            else "run `python -m helpers.sandbox start` to see why",
+            else "run `python -m taskrouter_sandbox start` to see why",
         )
     where = (
         "Twilio answers" if settings.live else f"sandbox healthy on port {settings.sandbox_port}"
