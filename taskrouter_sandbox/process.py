@@ -15,11 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import control_client
 from .app import SandboxConfig, create_app
 from .server import make_server, warn
 
@@ -70,11 +69,7 @@ def base_url(host: str, port: int) -> str:
 
 
 def healthy(url: str, timeout: float = 0.5) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+    return control_client.health(url, timeout)  # never through an HTTP(S)_PROXY
 
 
 def serve(
