@@ -1,13 +1,12 @@
-"""``python -m taskrouter_sandbox serve|start|stop|status|reset``: the sandbox's command line."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from types import ModuleType
 
-from . import wire
+from . import process, wire
 from .control_client import ControlClient, ControlError
 from .defaults import BadSetting, default_data_dir, default_port
 
@@ -51,11 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         help="serve only: another account (repeatable); it sees only its own workspaces",
     )
     args = parser.parse_args(argv)
+    data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     try:
-        data_dir: Path = (args.data_dir or default_data_dir()).resolve()
         port: int = args.port if args.port is not None else default_port()
+    except BadSetting as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
         return _run(args, data_dir, port)
-    except (BadSetting, ControlError) as error:
+    except (process.SandboxProcessError, ControlError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -68,14 +71,17 @@ def _account(value: str) -> tuple[str, str]:
 
 
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
-    if args.command in ("serve", "start", "stop"):
-        from . import process  # the server's modules: imported only by the commands that run it
-
-        try:
-            return _run_process(process, args, data_dir, port)
-        except process.SandboxProcessError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+    if args.command == "serve":
+        extra = tuple(args.extra_account)
+        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
+        return 0
+    if args.command == "start":
+        url = process.start(data_dir, args.host, port)
+        print(f"TaskRouter sandbox running at {url} (data in {data_dir})")
+        return 0
+    if args.command == "stop":
+        print("stopped" if process.stop(data_dir) else "not running")
+        return 0
     control = ControlClient.for_data_dir(data_dir, timeout=10)
     if args.command == "status":
         print(f"running at {control.url}" if control else "not running")
@@ -89,19 +95,6 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
         print(f"reset failed: {error}", file=sys.stderr)
         return 1
     print("sandbox state reset")
-    return 0
-
-
-def _run_process(process: ModuleType, args: argparse.Namespace, data_dir: Path, port: int) -> int:
-    if args.command == "serve":
-        extra = tuple(args.extra_account)
-        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
-        return 0
-    if args.command == "start":
-        url = process.start(data_dir, args.host, port)
-        print(f"TaskRouter sandbox running at {url} (data in {data_dir})")
-        return 0
-    print("stopped" if process.stop(data_dir) else "not running")
     return 0
 
 
