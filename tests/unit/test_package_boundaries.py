@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,22 @@ def test_the_client_reads_the_files_process_writes() -> None:
 
     assert control_client.STATE_FILE == process.STATE_FILE
     assert control_client.CREDENTIALS_FILE == process.CREDENTIALS_FILE
+
+
+def test_nothing_names_the_old_package() -> None:
+    """`helpers.sandbox` moved to `taskrouter_sandbox`: no command, import or doc names it."""
+    old = re.compile(r"helpers[./]sandbox(?![\w])")  # not helpers.sandbox_callbacks & co
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.md", "*.ipynb", "*.toml", "Makefile", ".ci/*"],
+        cwd=KIT_ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert len(tracked) > 50
+    this_file = Path(__file__).resolve()
+    hits = [
+        f"{name}:{number}"
+        for name in tracked
+        if (KIT_ROOT / name).resolve() != this_file and (KIT_ROOT / name).is_file()
+        for number, line in enumerate((KIT_ROOT / name).read_text().splitlines(), 1)
+        if old.search(line)
+    ]
+    assert hits == []
