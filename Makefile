@@ -36,13 +36,13 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 
 sandbox-start: $(VENV)/.runtime
-	$(BIN)/python -m helpers.sandbox start
+	$(BIN)/python -m taskrouter_sandbox start
 
 sandbox-stop: $(VENV)/.runtime
-	$(BIN)/python -m helpers.sandbox stop
+	$(BIN)/python -m taskrouter_sandbox stop
 
 sandbox-reset: $(VENV)/.runtime
-	$(BIN)/python -m helpers.sandbox reset
+	$(BIN)/python -m taskrouter_sandbox reset
 
 ## coverage-table: regenerate docs/sandbox-coverage.md from the spec and the route table
 coverage-table: $(VENV)/.dev

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.sandbox import KIT_ROOT
+from bench import KIT_ROOT
 
 from . import assignment, report, routing_scale, scale, sdk_latency, startup
 from .prose import TEXT

@@ -32,10 +32,10 @@ from urllib.parse import urlencode
 
 from twilio.rest import Client
 
-from helpers.client import ISOLATED_ENV
 from helpers.server import CallbackServer
-from tests.support.sandbox import SandboxProcess
-from tests.support.scenario import Quickstart, build_quickstart
+from taskrouter_sandbox.scenario import Quickstart, build_quickstart
+from taskrouter_sandbox.sdk import ISOLATED_ENV
+from taskrouter_sandbox.testing import SandboxProcess
 
 from .floor import FloorProcess, canned
 from .sdk_latency import RecordingHttpClient, client_for

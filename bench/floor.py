@@ -25,7 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tests.support.sandbox import KIT_ROOT, free_port
+from taskrouter_sandbox.testing import free_port
+
+from . import KIT_ROOT
 
 ACCEPT = json.dumps({"instruction": "accept"}).encode()
 

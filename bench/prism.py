@@ -17,7 +17,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.sandbox import KIT_ROOT, free_port
+from taskrouter_sandbox.testing import free_port
+
+from . import KIT_ROOT
 
 PRISM_VERSION = "5.16.0"
 PRISM_DIR = KIT_ROOT / "bench" / ".prism"

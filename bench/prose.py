@@ -51,7 +51,7 @@ in process (no HTTP), with the waiting tasks loaded straight into the store: a t
 while nobody is free, and a worker freeing up and taking the best waiting task."""
 
 STARTUP = """\
-**Cold start:** spawn `python -m helpers.sandbox serve` on a fresh data dir and poll
+**Cold start:** spawn `python -m taskrouter_sandbox serve` on a fresh data dir and poll
 `/_sandbox/health` every 5 ms until the first 200. **connect():** `helpers.connect()` with a
 fresh data dir and port (so it starts the background sandbox itself, polling every 50 ms) until a
 first `workspaces.list()` answered. **Notebooks:** every notebook in the story's order, executed

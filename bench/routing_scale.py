@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from helpers.sandbox import SandboxConfig, create_app
-from helpers.sandbox.app import Sandbox
-from helpers.sandbox.models import Task
-from helpers.sandbox.router import Request
-from helpers.sandbox.wire import new_sid
+from taskrouter_sandbox import SandboxConfig, create_app
+from taskrouter_sandbox.app import Sandbox
+from taskrouter_sandbox.models import Task
+from taskrouter_sandbox.router import Request
+from taskrouter_sandbox.wire import new_sid
 
 from .stats import ratio, spread
 

@@ -36,7 +36,7 @@ from typing import Any
 from twilio.rest import Client
 
 from helpers.server import CallbackServer
-from tests.support.sandbox import SandboxProcess
+from taskrouter_sandbox.testing import SandboxProcess
 
 from .floor import FloorProcess
 from .stats import spread, windows

@@ -5,7 +5,7 @@
 The same ``twilio.rest.Client`` code runs against three servers, each through the kit's own
 loopback ``SandboxHttpClient`` pointed at that server's URL:
 
-* the sandbox (a real ``python -m helpers.sandbox serve`` process, state in SQLite);
+* the sandbox (a real ``python -m taskrouter_sandbox serve`` process, state in SQLite);
 * the floor (``bench.floor``): the sandbox's own answers replayed by a bare ``http.server``;
 * Prism (``bench.prism``) mocking the TaskRouter spec in static mode (stateless examples).
 
@@ -26,8 +26,8 @@ from typing import Any
 
 from twilio.rest import Client
 
-from helpers.client import ISOLATED_ENV, SandboxHttpClient
-from tests.support.sandbox import SandboxProcess
+from taskrouter_sandbox.sdk import ISOLATED_ENV, SandboxHttpClient
+from taskrouter_sandbox.testing import SandboxProcess
 
 from . import prism as prism_mod
 from .floor import FloorProcess, canned

@@ -2,7 +2,7 @@
 
     python -m bench.startup [--rounds 3] [--notebooks all|00-set-up-the-workspace.ipynb,...]
 
-* cold start: spawn ``python -m helpers.sandbox serve`` on a fresh data dir and poll
+* cold start: spawn ``python -m taskrouter_sandbox serve`` on a fresh data dir and poll
   ``GET /_sandbox/health`` every 5 ms until the first 200;
 * ``helpers.connect()`` with auto-start: a fresh data dir and port, so connect() has to start
   the background sandbox; timed to a working client that has answered a first list call;
@@ -30,9 +30,10 @@ from typing import Any
 
 import helpers
 from helpers.config import Settings
-from helpers.sandbox import process
-from tests.support.sandbox import KIT_ROOT, free_port
+from taskrouter_sandbox import process
+from taskrouter_sandbox.testing import free_port
 
+from . import KIT_ROOT
 from .stats import spread
 
 NOTEBOOKS = sorted((KIT_ROOT / "notebooks").glob("*.ipynb"))
@@ -42,7 +43,7 @@ def cold_start() -> float:
     """Seconds from spawning ``serve`` to its first 200 on /_sandbox/health."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
-        command = [sys.executable, "-m", "helpers.sandbox", "serve", "--port", str(port),
+        command = [sys.executable, "-m", "taskrouter_sandbox", "serve", "--port", str(port),
                    "--data-dir", tmp, "--account-sid", "AC" + secrets.token_hex(16),
                    "--auth-token", secrets.token_hex(16)]  # fmt: skip
         started = time.perf_counter()

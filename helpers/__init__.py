@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from .tunnel import TunnelError, close_tunnels, expose
     from .widgets import ActivitySwitcher, EventLog, TaskBoard
 
-# Imported on first use: Flask, pyngrok, ipywidgets and matplotlib would otherwise slow down
-# every `python -m helpers.sandbox` start, which imports this package too.
+# Imported on first use: Flask, pyngrok, ipywidgets and matplotlib add about a second to
+# `import helpers` (a notebook's first cell, every script), and most cells need none of them.
 _LAZY = {
     "ActivitySwitcher": ".widgets",
     "EventLog": ".widgets",

@@ -1,64 +1,102 @@
 """``connect()``: a real ``twilio.rest.Client`` for live mode or for the local sandbox.
 
-In sandbox mode every TaskRouter request is rewritten to the sandbox's loopback URL by a
-``TwilioHttpClient`` subclass, after the SDK has applied region/edge, so stray
-``TWILIO_REGION``/``TWILIO_EDGE`` or proxy variables cannot send it elsewhere; any other
-Twilio host is refused, so nothing reaches the real API by accident.
+In sandbox mode the client's requests go through :mod:`taskrouter_sandbox.sdk`'s adapter
+(TaskRouter to the sandbox's loopback URL, any other Twilio host refused). The kit never
+imports the sandbox on import: it finds a running one through the files it keeps in its data
+dir (``taskrouter_sandbox.control_client``) and imports ``taskrouter_sandbox.process`` only to
+start one.
 """
 
 from __future__ import annotations
 
-import urllib.parse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from .config import Settings, load_settings
 from .errors import SandboxError
-from .sandbox import process
+
+if TYPE_CHECKING:
+    from taskrouter_sandbox.control_client import Credentials
 
 ISOLATED_ENV = {"TWILIO_NO_ENV": "1"}  # non-empty on purpose: {} falls back to os.environ
 
 
-class SandboxHttpClient(TwilioHttpClient):
-    """Sends TaskRouter requests to the sandbox at ``target``; refuses other Twilio APIs."""
+def _kit_http_client() -> type:
+    """The sandbox's SDK adapter, refusing other Twilio APIs with the kit's error and fix."""
+    from taskrouter_sandbox.sdk import SandboxHttpClient as Adapter
 
-    def __init__(self, target: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.target = target.rstrip("/")
-        if self.session is not None:
-            self.session.trust_env = False  # HTTP(S)_PROXY must not capture loopback traffic
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        return super().request(method, self.local_url(url), *args, **kwargs)
-
-    def local_url(self, url: str) -> str:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if host == "twilio.com" or host.endswith(".twilio.com"):
-            if not host.startswith("taskrouter."):
-                raise SandboxError(
-                    f"The sandbox only emulates TaskRouter, not {host}",
-                    "use live mode (TASKROUTER_MODE=live) for other Twilio APIs",
-                )
-            target = urllib.parse.urlsplit(self.target)
-            return urllib.parse.urlunsplit(
-                (target.scheme, target.netloc, parts.path, parts.query, parts.fragment)
+    class SandboxHttpClient(Adapter):
+        def other_api_error(self, host: str) -> Exception:
+            return SandboxError(
+                f"The sandbox only emulates TaskRouter, not {host}",
+                "use live mode (TASKROUTER_MODE=live) for other Twilio APIs",
             )
-        return url
+
+    return SandboxHttpClient
+
+
+def __getattr__(name: str) -> Any:
+    # `helpers.client.SandboxHttpClient`, built on first use so `import helpers` loads no module
+    # of taskrouter_sandbox (the kit reaches the sandbox over HTTP only).
+    if name != "SandboxHttpClient":
+        raise AttributeError(f"module 'helpers.client' has no attribute {name!r}")
+    value = globals()[name] = _kit_http_client()
+    return value
+
+
+def talks_to_sandbox(client: Client) -> bool:
+    """True for a client whose requests go to a sandbox (the kit's or the pytest plugin's)."""
+    sdk = sys.modules.get("taskrouter_sandbox.sdk")  # not loaded: no client can be one
+    return sdk is not None and isinstance(client.http_client, sdk.SandboxHttpClient)
 
 
 def sandbox_url(settings: Settings) -> str:
-    """The running sandbox's URL, starting the background one when none answers."""
+    """The running sandbox's URL, starting the background one when none answers.
+
+    A running sandbox is found through the files it keeps in its data dir and its health
+    check, without loading the server. Only to start one is ``taskrouter_sandbox.process``
+    imported (what ``python -m taskrouter_sandbox start`` runs, without a second interpreter's
+    ~0.4 s).
+    """
+    from taskrouter_sandbox import control_client  # stdlib only; sandbox mode only
+
+    data_dir = settings.sandbox_dir.resolve()
+    url = control_client.running_url(data_dir)
+    if url is not None:
+        return url
+    from taskrouter_sandbox import process
+
     try:
-        return process.start(settings.sandbox_dir, settings.sandbox_host, settings.sandbox_port)
+        return process.start(data_dir, settings.sandbox_host, settings.sandbox_port)
     except process.SandboxProcessError as error:
         raise SandboxError(
             str(error),
-            "run `python -m helpers.sandbox start` in a terminal to see why, or set "
+            "run `python -m taskrouter_sandbox start` in a terminal to see why, or set "
             "TASKROUTER_SANDBOX_PORT to a free port",
         ) from None
+
+
+def sandbox_credentials(settings: Settings) -> Credentials:
+    """The sandbox's account SID and token, kept in its data dir (it makes them on first start)."""
+    from taskrouter_sandbox import control_client
+
+    data_dir = settings.sandbox_dir.resolve()
+    try:
+        creds = control_client.read_credentials(data_dir)
+        if creds is None:
+            sandbox_url(settings)
+            creds = control_client.read_credentials(data_dir)
+    except control_client.ControlError as error:
+        message, _, hint = str(error).partition("\n  How to fix: ")
+        raise SandboxError(message, hint) from None
+    if creds is None:
+        raise SandboxError(
+            f"The sandbox left no credentials in {data_dir}",
+            "run `python -m taskrouter_sandbox start` in a terminal to see why",
+        )
+    return creds
 
 
 def connect(settings: Settings | None = None, **overrides: Any) -> Client:
@@ -67,11 +105,11 @@ def connect(settings: Settings | None = None, **overrides: Any) -> Client:
     if settings.live:
         return Client(settings.account_sid, settings.auth_token)
     url = sandbox_url(settings)
-    creds = process.credentials(settings.sandbox_dir)
+    creds = sandbox_credentials(settings)
     client = Client(
         creds.account_sid,
         creds.auth_token,
-        http_client=SandboxHttpClient(url),
+        http_client=__getattr__("SandboxHttpClient")(url),
         environment=ISOLATED_ENV,
     )
     return client

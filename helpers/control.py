@@ -7,43 +7,40 @@ message that explains why.
 
 from __future__ import annotations
 
-import base64
-import json
+import contextlib
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+from .client import sandbox_credentials
 from .config import Settings, load_settings
 from .errors import KitError, SandboxError
-from .sandbox import process
+
+if TYPE_CHECKING:
+    from taskrouter_sandbox.control_client import ControlClient
 
 
-def _call(settings: Settings, method: str, path: str, form: dict[str, str] | None = None) -> Any:
-    url = process.running_url(settings.sandbox_dir)
+def _control(settings: Settings) -> ControlClient:
+    """The control-plane client of the running sandbox; it is not started from here."""
+    from taskrouter_sandbox import control_client  # stdlib only; sandbox mode only
+
+    url = control_client.running_url(settings.sandbox_dir.resolve())
     if url is None:
         raise SandboxError("The sandbox is not running",
                            "run helpers.connect() (it starts the sandbox) or "
-                           "`python -m helpers.sandbox start`")  # fmt: skip
-    creds = process.credentials(settings.sandbox_dir)
-    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
-    data = urllib.parse.urlencode(form).encode() if form is not None else None
-    request = urllib.request.Request(
-        f"{url}{path}",
-        data=data,
-        method=method,
-        headers={
-            "Authorization": f"Basic {token}",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
+                           "`python -m taskrouter_sandbox start`")  # fmt: skip
+    creds = sandbox_credentials(settings)
+    return control_client.ControlClient(url, creds.account_sid, creds.auth_token)
+
+
+@contextlib.contextmanager
+def _refusals_as_kit_errors() -> Iterator[None]:
+    from taskrouter_sandbox.control_client import ControlError
+
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        body = error.read().decode(errors="replace")
-        raise SandboxError(f"The sandbox refused {method} {path}: {body}") from None
+        yield
+    except ControlError as error:
+        raise SandboxError(str(error)) from None
 
 
 def _sandbox_only(settings: Settings, what: str) -> None:
@@ -60,33 +57,39 @@ def advance_clock(seconds: float, settings: Settings | None = None) -> str:
         print(f"Live mode: Twilio's clock cannot be advanced; waiting {seconds:g} s for real…")
         time.sleep(seconds)
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return str(_call(settings, "POST", "/_sandbox/clock", {"Advance": str(seconds)})["now"])
+    with _refusals_as_kit_errors():
+        return _control(settings).advance(seconds)
 
 
 def reset_sandbox(settings: Settings | None = None) -> None:
     """Empty the sandbox: every workspace, task and event is gone (a workshop's fresh start)."""
     settings = settings or load_settings()
     _sandbox_only(settings, "Resetting")
-    _call(settings, "POST", "/_sandbox/reset", {})
+    with _refusals_as_kit_errors():
+        _control(settings).reset()
 
 
-def sandbox_callbacks(workspace_sid: str | None = None, settings: Settings | None = None) -> list:
+def sandbox_callbacks(
+    workspace_sid: str | None = None, settings: Settings | None = None
+) -> list[dict[str, Any]]:
     """Recent outgoing callbacks with status, latency and debugger code (like the Console's)."""
     settings = settings or load_settings()
     _sandbox_only(settings, "The callback log")
-    query = f"?WorkspaceSid={workspace_sid}" if workspace_sid else ""
-    return list(_call(settings, "GET", f"/_sandbox/callbacks{query}")["callbacks"])
+    with _refusals_as_kit_errors():
+        return _control(settings).callbacks(workspace_sid)
 
 
-def sandbox_calls(settings: Settings | None = None) -> list:
+def sandbox_calls(settings: Settings | None = None) -> list[dict[str, Any]]:
     """The simulated calls made by dequeue/call/conference/redirect instructions."""
     settings = settings or load_settings()
     _sandbox_only(settings, "Simulated calls")
-    return list(_call(settings, "GET", "/_sandbox/calls")["calls"])
+    with _refusals_as_kit_errors():
+        return _control(settings).calls()
 
 
-def end_call(call_sid: str, settings: Settings | None = None) -> dict:
+def end_call(call_sid: str, settings: Settings | None = None) -> dict[str, Any]:
     """Hang a simulated call up: the worker moves to the instruction's post-work activity."""
     settings = settings or load_settings()
     _sandbox_only(settings, "Simulated calls")
-    return dict(_call(settings, "POST", f"/_sandbox/calls/{call_sid}", {"Status": "completed"}))
+    with _refusals_as_kit_errors():
+        return _control(settings).end_call(call_sid)

@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from .client import sandbox_url
 from .config import KIT_ROOT, load_settings
-from .sandbox import process
 
 QUIET = {
     "@jupyterlab/apputils-extension:notification": {
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     if not settings.live:
-        url = process.start(settings.sandbox_dir, settings.sandbox_host, settings.sandbox_port)
+        url = sandbox_url(settings)
         print(f"TaskRouter sandbox running at {url}", flush=True)
     else:
         print("Live mode: notebooks talk to your Twilio account (TASKROUTER_MODE=live).")

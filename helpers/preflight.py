@@ -86,8 +86,10 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
     except KitError as error:
         return Check(name, False, error.message, error.hint)
     except Exception as error:
-        return Check(name, False, f"{type(error).__name__}: {error}",
-                     "run `python -m helpers.sandbox start` in a terminal to see more")  # fmt: skip
+        return Check(
+            name, False, f"{type(error).__name__}: {error}",
+            "run `python -m taskrouter_sandbox start` in a terminal to see more",
+        )  # fmt: skip
 
 
 def _python() -> Check:
@@ -119,16 +121,16 @@ def _credentials(settings: Settings) -> Check:
     if settings.live:
         return Check("credentials", True,
                      f"{settings.account_sid} / token {mask(settings.auth_token)}")  # fmt: skip
-    from .sandbox import process
+    from .client import sandbox_credentials
 
-    path = settings.sandbox_dir / process.CREDENTIALS_FILE
+    path = settings.sandbox_dir / "credentials.json"
     try:
-        creds = process.credentials(settings.sandbox_dir)
+        creds = sandbox_credentials(settings)
         detail = f"sandbox account {creds.account_sid} / token {mask(creds.auth_token)}"
     except Exception as error:  # a damaged or unreadable file: report it, with the way out
         return Check(
             "credentials", False, f"{path} is damaged or unreadable ({type(error).__name__})",
-            f"stop the sandbox (`python -m helpers.sandbox stop`), delete {path} and run "
+            f"stop the sandbox (`python -m taskrouter_sandbox stop`), delete {path} and run "
             "preflight() again: the sandbox makes new credentials (workspaces made with the "
             "old ones are not shown; build them again with helpers.ensure_quickstart)",
         )  # fmt: skip
@@ -150,7 +152,7 @@ def _service(settings: Settings) -> Check:
             f"{type(error).__name__}: {error}",
             "check your internet connection and TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN"
             if settings.live
-            else "run `python -m helpers.sandbox start` to see why",
+            else "run `python -m taskrouter_sandbox start` to see why",
         )
     where = (
         "Twilio answers" if settings.live else f"sandbox healthy on port {settings.sandbox_port}"

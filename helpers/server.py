@@ -80,9 +80,9 @@ def default_auth_token() -> str:
     settings = load_settings()
     if settings.live:
         return str(settings.auth_token)
-    from .sandbox import process
+    from .client import sandbox_credentials
 
-    return process.credentials(settings.sandbox_dir).auth_token
+    return sandbox_credentials(settings).auth_token
 
 
 class CallbackServer:
@@ -337,9 +337,9 @@ def point_workflow(
         base = str(url_or_server).rstrip("/")
         for suffix in (ASSIGNMENT_PATH, EVENTS_PATH):
             base = base.removesuffix(suffix)
-    from .client import SandboxHttpClient
+    from .client import talks_to_sandbox
 
-    live = not isinstance(client.http_client, SandboxHttpClient)
+    live = not talks_to_sandbox(client)
     if live and urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
         raise CallbackServerError(
             f"Twilio cannot reach {base}: it is a loopback address on your machine",

@@ -1,33 +1,33 @@
-"""Shared fixtures: one real sandbox process per test session, reset before each test."""
+"""Shared fixtures: one real sandbox process per test session, reset before each test.
+
+They are the package's pytest plugin (``taskrouter_sandbox.pytest_plugin``, registered by its
+entry point) under the names the kit's tests have always used.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from twilio.rest import Client
 
-from tests.support.sandbox import SandboxProcess
+from taskrouter_sandbox.testing import SandboxProcess
 
 
 @pytest.fixture(scope="session")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    proc = SandboxProcess(data_dir=tmp_path_factory.mktemp("sandbox")).start()
-    yield proc
-    proc.stop()
+def sandbox_process(taskrouter_sandbox_process: SandboxProcess) -> SandboxProcess:
+    return taskrouter_sandbox_process
 
 
 @pytest.fixture
-def sandbox(sandbox_process: SandboxProcess) -> SandboxProcess:
+def sandbox(taskrouter_sandbox: SandboxProcess) -> SandboxProcess:
     """The session's sandbox, emptied: every test starts from no state."""
-    sandbox_process.reset()
-    return sandbox_process
+    return taskrouter_sandbox
 
 
 @pytest.fixture
-def client(sandbox: SandboxProcess) -> Client:
-    return sandbox.client()
+def client(taskrouter_client: Client) -> Client:
+    return taskrouter_client
 
 
 @pytest.fixture

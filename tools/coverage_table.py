@@ -46,8 +46,8 @@ def shape(path: str) -> str:
 
 def sandbox_routes() -> dict[tuple[str, str], str]:
     """(METHOD, template shape) -> template, for every handler the sandbox registers."""
-    from helpers.sandbox import control
-    from helpers.sandbox.resources import ROUTES
+    from taskrouter_sandbox import control
+    from taskrouter_sandbox.resources import ROUTES
 
     return {
         (method.upper(), shape(template)): template
@@ -117,9 +117,9 @@ def render(rows: Sequence[Row]) -> str:
         " The test suite runs `--check` and fails when this file is stale. -->",
         "",
         "One row per operation of `spec/twilio_taskrouter_v1.json`. **Implemented**: the sandbox",
-        "route table (`helpers/sandbox/resources`, `helpers/sandbox/control.py`) has a handler for",
-        "the method and path. **Tested**: `tests/conformance/test_operations.py` calls it through",
-        "the real `twilio` SDK and validates the raw response against the spec.",
+        "route table (`taskrouter_sandbox/resources`, `taskrouter_sandbox/control.py`) has a",
+        "handler for the method and path. **Tested**: `tests/conformance/test_operations.py` calls",
+        "it through the real `twilio` SDK and validates the raw response against the spec.",
         "",
         f"**Implemented: {_percent(implemented, len(rows))} · "
         f"Tested: {_percent(tested, len(rows))}**",

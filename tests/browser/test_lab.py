@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.sandbox import process
+from taskrouter_sandbox import process
 from tests.support.sandbox import KIT_ROOT, free_port
 
 pytestmark = pytest.mark.browser

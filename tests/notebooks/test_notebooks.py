@@ -21,7 +21,7 @@ from twilio.rest import Client
 
 import helpers
 from helpers.config import Settings
-from helpers.sandbox import process
+from taskrouter_sandbox import process
 from tests.support.sandbox import KIT_ROOT, free_port
 
 NOTEBOOKS = sorted((KIT_ROOT / "notebooks").glob("*.ipynb"))

@@ -1,7 +1,7 @@
 """Security: authentication on every route, accounts kept apart, loopback binding, signed
 callbacks, and no secret in reprs, errors, logs, the banner or the callback log.
 
-* Every route of ``helpers.sandbox.resources.ROUTES`` and ``helpers.sandbox.control.routes``
+* Every route of ``taskrouter_sandbox.resources.ROUTES`` and ``taskrouter_sandbox.control.routes``
   except ``GET /_sandbox/health`` answers 401/20003 to missing, malformed or wrong credentials.
 * With several accounts (``serve --extra-account AC…:TOKEN``), account B gets 404 for every
   route naming account A's sids, its lists never show A's records, and it cannot reset the
@@ -37,10 +37,10 @@ from twilio.rest import Client
 
 from helpers.client import ISOLATED_ENV, SandboxHttpClient
 from helpers.config import Settings, load_settings
-from helpers.sandbox import control, process
-from helpers.sandbox.app import SandboxConfig
-from helpers.sandbox.resources import ROUTES
 from helpers.server import CallbackServer
+from taskrouter_sandbox import control, process
+from taskrouter_sandbox.app import SandboxConfig
+from taskrouter_sandbox.resources import ROUTES
 from tests.reliability.test_bad_input import assert_envelope, sandbox_output
 from tests.support.receiver import Receiver
 from tests.support.sandbox import KIT_ROOT, SandboxProcess, free_port
@@ -63,7 +63,7 @@ def basic(account_sid: str, token: str) -> str:
 
 @dataclass
 class Served:
-    """``python -m helpers.sandbox serve`` with extra options; its output is kept."""
+    """``python -m taskrouter_sandbox serve`` with extra options; its output is kept."""
 
     data_dir: Path
     args: list[str] = field(default_factory=list)
@@ -80,7 +80,7 @@ class Served:
 
     def start(self) -> Served:
         command = [
-            sys.executable, "-m", "helpers.sandbox", "serve",
+            sys.executable, "-m", "taskrouter_sandbox", "serve",
             *(["--host", self.host] if self.host != "127.0.0.1" else []),
             "--port", str(self.port), "--data-dir", str(self.data_dir),
             "--account-sid", self.account_sid, "--auth-token", self.auth_token, *self.args,
@@ -417,7 +417,7 @@ def test_only_the_main_account_may_reset_or_move_the_clock(
 def test_extra_accounts_are_validated_and_their_tokens_never_printed(tmp_path: Path) -> None:
     token = secrets.token_hex(16)
     bad = subprocess.run(
-        [sys.executable, "-m", "helpers.sandbox", "serve", "--data-dir", str(tmp_path),
+        [sys.executable, "-m", "taskrouter_sandbox", "serve", "--data-dir", str(tmp_path),
          "--port", str(free_port()), "--extra-account", f"ACnothex:{token}"],
         capture_output=True, text=True, cwd=KIT_ROOT, timeout=30,
     )  # fmt: skip

@@ -3,7 +3,7 @@ real Flask assignment-callback app; the clock is advanced, never slept through.
 
 Each test leaves a task waiting, makes a worker (or the task) eligible by one route, and checks
 that TaskRouter reserves at once, oldest task first. The decisions and their sources are in
-``helpers/sandbox/engine.py``'s docstring.
+``taskrouter_sandbox/engine.py``'s docstring.
 """
 
 from __future__ import annotations

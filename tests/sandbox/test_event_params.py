@@ -1,6 +1,6 @@
 """Event callbacks carry Twilio's parameters (issue 13): the real SDK drives a real sandbox whose
 event callbacks land on a real Flask app; every callback is checked against
-``helpers/sandbox/event_catalog.py``, which ``docs/taskrouter-events.md`` is generated from.
+``taskrouter_sandbox/event_catalog.py``, which ``docs/taskrouter-events.md`` is generated from.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from twilio.rest import Client
 
-from helpers.sandbox import event_catalog
-from helpers.sandbox.dispatch import pascal
+from taskrouter_sandbox import event_catalog
+from taskrouter_sandbox.dispatch import pascal
 from tests.support.receiver import Received, Receiver
 from tests.support.sandbox import SandboxProcess
 from tests.support.scenario import Quickstart, build_quickstart, eventually
@@ -52,7 +52,7 @@ def event(receiver: Receiver, event_type: str, **match: str) -> Received:
 def test_the_doc_is_generated_from_the_catalog() -> None:
     assert DOC.read_text() == event_catalog.markdown(), (
         "docs/taskrouter-events.md is stale: run "
-        "python -m helpers.sandbox.event_catalog > docs/taskrouter-events.md"
+        "python -m taskrouter_sandbox.event_catalog > docs/taskrouter-events.md"
     )
 
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.sandbox.expressions (TaskRouter's expression language)."""
+"""Tests for taskrouter_sandbox.expressions (TaskRouter's expression language)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.sandbox.expressions import (
+from taskrouter_sandbox.expressions import (
     MAX_DEPTH,
     MAX_LENGTH,
     Expression,

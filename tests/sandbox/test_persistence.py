@@ -47,7 +47,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
 
 def run_cli(*args: str, data_dir: Path, port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.sandbox", *args, "--data-dir", str(data_dir),
+        [sys.executable, "-m", "taskrouter_sandbox", *args, "--data-dir", str(data_dir),
          "--port", str(port)],
         cwd=KIT_ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

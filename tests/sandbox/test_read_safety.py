@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from helpers.sandbox import wire
-from helpers.sandbox.app import Sandbox, SandboxConfig
-from helpers.sandbox.models import Task, Workspace
-from helpers.sandbox.router import Request
-from helpers.sandbox.store import Store
+from taskrouter_sandbox import wire
+from taskrouter_sandbox.app import Sandbox, SandboxConfig
+from taskrouter_sandbox.models import Task, Workspace
+from taskrouter_sandbox.router import Request
+from taskrouter_sandbox.store import Store
 
 ACCOUNT = "AC" + "1" * 32
 COMMITS = 3000

@@ -10,7 +10,7 @@ from twilio.rest import Client
 import helpers
 from helpers.client import SandboxHttpClient
 from helpers.config import Settings, load_settings
-from helpers.sandbox import process
+from taskrouter_sandbox import process
 from tests.support.sandbox import free_port
 
 

@@ -19,8 +19,8 @@ import helpers
 from helpers.config import Settings
 from helpers.control import reset_sandbox, sandbox_callbacks
 from helpers.quickstart import Quickstart, ensure_quickstart
-from helpers.sandbox import process
 from helpers.waiting import DEBUGGER, WaitTimeout, diagnose, wait_for_task
+from taskrouter_sandbox import process
 from tests.support.receiver import Receiver
 from tests.support.sandbox import free_port
 from tests.support.scenario import eventually

@@ -255,7 +255,7 @@ def test_preflight_reports_damaged_credentials_never_raises(
     credentials = checks["credentials"]
     assert not credentials.ok and not report.ok
     assert str(path) in credentials.detail
-    assert "delete" in credentials.fix and "helpers.sandbox stop" in credentials.fix
+    assert "delete" in credentials.fix and "taskrouter_sandbox stop" in credentials.fix
     assert not checks["TaskRouter"].ok and checks["TaskRouter"].fix  # it cannot start either
     assert list(checks) == ["Python", "packages", "mode", "credentials", "TaskRouter",
                             "ngrok authtoken", "callback port"]  # fmt: skip

@@ -12,8 +12,8 @@ from helpers.config import Settings
 from helpers.control import advance_clock, reset_sandbox, sandbox_callbacks
 from helpers.preflight import preflight
 from helpers.quickstart import ensure_quickstart
-from helpers.sandbox import process
 from helpers.waiting import WaitTimeout, wait_for_task
+from taskrouter_sandbox import process
 from tests.support.sandbox import free_port
 
 

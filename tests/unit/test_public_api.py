@@ -25,7 +25,7 @@ def test_public_names_are_exactly_these() -> None:
 
 
 def test_importing_helpers_stays_light() -> None:
-    """The sandbox process imports helpers: Flask, pyngrok, widgets and matplotlib stay out."""
+    """A notebook's first cell: Flask, pyngrok, widgets and matplotlib (~1 s) load on first use."""
     code = ("import sys, helpers; heavy = {'flask', 'pyngrok', 'ipywidgets', 'matplotlib'}; "
             "print(sorted(heavy & set(sys.modules)))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,21 +1,39 @@
-"""``python -m helpers.sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
 
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from ..config import default_data_dir, default_port
 from . import process, wire
+from .control_client import ControlClient, ControlError
+from .defaults import BadSetting, default_data_dir, default_port
+
+EPILOG = """\
+commands:
+  serve   run in the foreground until Ctrl-C / SIGTERM (prints its URL when it listens)
+  start   start the background instance of --data-dir (idempotent), print its URL
+  stop    stop the background instance of --data-dir
+  status  print its URL and exit 0, or "not running" and exit 3
+  reset   empty its state (POST /_sandbox/reset)
+
+environment: TASKROUTER_SANDBOX_PORT (default 8765), TASKROUTER_SANDBOX_DIR (default .sandbox
+in the kit's checkout). The background instance keeps sandbox.json (pid, host, port),
+credentials.json (mode 0600) and sandbox.log in the data dir.
+
+control plane (Basic auth with the sandbox's credentials, except health):
+  GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
+  GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls, POST /_sandbox/calls/CA…
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.sandbox", description="The kit's local TaskRouter sandbox."
+        prog="python -m taskrouter_sandbox",
+        description="A local TaskRouter: Twilio's v1 REST API, routing and signed callbacks.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["serve", "start", "stop", "status", "reset"])
     parser.add_argument("--host", default="127.0.0.1")
@@ -33,10 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
-    port: int = args.port if args.port is not None else default_port()
+    try:
+        port: int = args.port if args.port is not None else default_port()
+    except BadSetting as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         return _run(args, data_dir, port)
-    except process.SandboxProcessError as error:
+    except (process.SandboxProcessError, ControlError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -60,24 +82,16 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
     if args.command == "stop":
         print("stopped" if process.stop(data_dir) else "not running")
         return 0
-    url = process.running_url(data_dir)
+    control = ControlClient.for_data_dir(data_dir, timeout=10)
     if args.command == "status":
-        print(f"running at {url}" if url else "not running")
-        return 0 if url else 3
-    if url is None:
-        print("not running: start it with `python -m helpers.sandbox start`", file=sys.stderr)
+        print(f"running at {control.url}" if control else "not running")
+        return 0 if control else 3
+    if control is None:
+        print("not running: start it with `python -m taskrouter_sandbox start`", file=sys.stderr)
         return 1
-    creds = process.credentials(data_dir)
-    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
-    request = urllib.request.Request(
-        f"{url}/_sandbox/reset",
-        data=b"",
-        method="POST",
-        headers={"Authorization": f"Basic {token}"},
-    )
     try:
-        urllib.request.urlopen(request, timeout=10).close()
-    except urllib.error.URLError as error:
+        control.reset()
+    except ControlError as error:
         print(f"reset failed: {error}", file=sys.stderr)
         return 1
     print("sandbox state reset")

@@ -24,7 +24,7 @@ from .router import Request, Response
 if TYPE_CHECKING:
     from .app import Sandbox
 
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("taskrouter_sandbox")
 MAX_BODY = 2 * 1024 * 1024  # a workflow configuration may be ~1 MB
 
 

@@ -1,7 +1,7 @@
 """Which parameters each TaskRouter event carries, and where that is shown for real Twilio.
 
 One declaration serves three readers: ``docs/taskrouter-events.md`` is generated from it
-(``python -m helpers.sandbox.event_catalog > docs/taskrouter-events.md``), and the tests check
+(``python -m taskrouter_sandbox.event_catalog > docs/taskrouter-events.md``), and the tests check
 that the doc is current and that every event callback the sandbox sends carries exactly the
 parameters declared here (``tests/sandbox/test_event_params.py``). The Events resource's
 ``event_data`` holds the same fields in snake_case.
@@ -175,8 +175,8 @@ def markdown() -> str:
     lines = [
         "# TaskRouter events: the parameters each one carries",
         "",
-        "Generated from `helpers/sandbox/event_catalog.py` by",
-        "`python -m helpers.sandbox.event_catalog > docs/taskrouter-events.md`;",
+        "Generated from `taskrouter_sandbox/event_catalog.py` by",
+        "`python -m taskrouter_sandbox.event_catalog > docs/taskrouter-events.md`;",
         "`tests/sandbox/test_event_params.py` fails when this file is stale or when an event",
         "callback of the sandbox carries other parameters than the table says.",
         "",

@@ -15,11 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import control_client
 from .app import SandboxConfig, create_app
 from .server import make_server, warn
 
@@ -70,11 +69,7 @@ def base_url(host: str, port: int) -> str:
 
 
 def healthy(url: str, timeout: float = 0.5) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+    return control_client.health(url, timeout)  # never through an HTTP(S)_PROXY
 
 
 def serve(
@@ -96,7 +91,7 @@ def serve(
     except OSError as error:
         raise SandboxProcessError(
             f"Cannot listen on {host}:{port} ({error.strerror}); is another sandbox running? "
-            f"Try `python -m helpers.sandbox status` or pass --port"
+            f"Try `python -m taskrouter_sandbox status` or pass --port"
         ) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         warn(
@@ -162,7 +157,7 @@ def start(data_dir: Path, host: str, port: int) -> str:
     command = [
         sys.executable,
         "-m",
-        "helpers.sandbox",
+        "taskrouter_sandbox",
         "serve",
         "--host",
         host,
