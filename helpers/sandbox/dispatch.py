@@ -19,11 +19,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
 from . import wire
+from .urls import call_target, redacted
 
 ASSIGNMENT_TIMEOUT = 5.0  # TaskRouter's limit for an assignment callback answer
 ASSIGNMENT_THREADS = 16  # concurrent assignment callbacks per workspace (threads made on demand)
@@ -128,12 +129,13 @@ class Dispatcher:
         """One signed form POST; connection errors and timeouts become an Outcome, not raise."""
         try:
             return self._post(delivery, timeout)
-        except ValueError as error:  # a URL urlsplit cannot read ("http://["): never kill a lane
+        except ValueError as error:  # a URL it cannot call (stored before it was validated)
             return _failed(time.perf_counter(), f"invalid URL: {error}")
 
     def _post(self, delivery: Delivery, timeout: float) -> Outcome:
+        target = call_target(delivery.url)  # user:pw@ -> Basic auth, as Twilio does
         signature = RequestValidator(delivery.auth_token).compute_signature(
-            delivery.url, delivery.params
+            target.signed_url, delivery.params
         )
         body = urlencode(delivery.params).encode()
         headers = {
@@ -142,8 +144,9 @@ class Dispatcher:
             "User-Agent": USER_AGENT,
             "Accept": "*/*",
         }
-        parts = urlsplit(delivery.url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if target.authorization:
+            headers["Authorization"] = target.authorization
+        parts, path = target, target.path
         started = time.perf_counter()
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
             connection = self._connection(parts.scheme, parts.netloc, timeout)
@@ -204,7 +207,7 @@ class Dispatcher:
             "workspace_sid": delivery.workspace_sid,
             "reservation_sid": delivery.reservation_sid,
             "event_type": delivery.event_type,
-            "url": delivery.url,
+            "url": redacted(delivery.url),  # a user:pw@ callback URL's password stays secret
             "status": outcome.status,
             "latency_ms": round(outcome.latency_ms, 2),
             "code": code,

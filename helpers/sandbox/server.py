@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from .params import bounded_int
 from .router import Request, Response
 
 if TYPE_CHECKING:
@@ -84,12 +85,10 @@ class Handler(BaseHTTPRequestHandler):
                 status=411,
             )
         try:
-            length = int(length_header)
-        except ValueError:
-            length = -1
-        if length < 0:
+            length = bounded_int(length_header, "Content-Length", low=0)
+        except BadRequest:
             self.close_connection = True
-            raise BadRequest(f"Content-Length must be a byte count, got {length_header!r}")
+            raise
         if length > MAX_BODY:
             self.close_connection = True
             raise PayloadTooLarge(f"Request body over {MAX_BODY} bytes")

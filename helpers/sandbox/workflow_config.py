@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
+from .params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 
 MAX_CONFIGURATION = 1_038_576
 TARGET_KEYS = {
@@ -128,8 +129,8 @@ def _target(
             if expression is not None
             else None
         ),
-        priority=_integer(where, "priority", raw.get("priority"), low=0),
-        timeout=_integer(where, "timeout", raw.get("timeout"), low=1),
+        priority=_integer(where, "priority", raw.get("priority"), 0, MAX_PRIORITY),
+        timeout=_integer(where, "timeout", raw.get("timeout"), 1, MAX_TASK_TIMEOUT),
         order_by=_order_by(where, raw.get("order_by")),
         skip_if=_expression(f"{where}.skip_if", skip_if) if skip_if is not None else None,
         known_worker_sid=_optional_str(where, "known_worker_sid", raw),
@@ -146,14 +147,12 @@ def _expression(where: str, text: object, prefixes: tuple[str, ...] | None = Non
         raise BadRequest(f"{where} is invalid: {error}") from None
 
 
-def _integer(where: str, key: str, value: object, low: int) -> int | None:
+def _integer(where: str, key: str, value: object, low: int, high: int) -> int | None:
+    """A target's priority or timeout; the docs' examples quote numbers, so "30" counts.
+    Bounded: a timeout of 10**400 seconds would overflow the timer when the task arrives."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():  # the docs' examples quote numbers
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise BadRequest(f"{where}.{key} must be an integer >= {low}, got {value!r}")
-    return value
+    return bounded_int(value, f"{where}.{key}", low=low, high=high)
 
 
 def _order_by(where: str, value: object) -> tuple[tuple[str, bool], ...]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from .. import events, wire
 from ..errors import BadRequest
 from ..models import Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
+from ..urls import check_callback_url
 from ..workflow_config import parse_configuration
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
@@ -42,18 +42,7 @@ def render(flow: Workflow) -> dict[str, Any]:
 
 
 def _callback_url(ctx: Context, param: str) -> str | None:
-    value = ctx.params.str(param)
-    if value is None or value == "":
-        return value
-    try:
-        parts = urlsplit(value)
-        valid = parts.scheme in ("http", "https") and bool(parts.netloc)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:  # "http://[" or "http://host:99999999"
-        valid = False
-    if not valid:
-        raise BadRequest(f"{param} must be an absolute http(s) URL, got {value!r}")
-    return value
+    return check_callback_url(ctx.params.str(param), param)
 
 
 def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, Any]:
