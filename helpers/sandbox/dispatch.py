@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import http.client
+import logging
 import queue
 import threading
 import time
@@ -32,6 +33,10 @@ EVENT_TIMEOUT = 15.0
 LOG_SIZE = 2000
 MAX_ANSWER = 64 * 1024
 USER_AGENT = "TwilioProxy/1.1 (TaskRouter sandbox)"
+# Debugger code of a background item (timer, event delivery, callback) that failed inside
+# the sandbox and was skipped: Twilio's "Internal Server Error". The loop goes on.
+SANDBOX_FAULT = 20500
+log = logging.getLogger("helpers.sandbox")
 
 
 @dataclass
@@ -103,27 +108,50 @@ class Dispatcher:
         lane.put(delivery)
 
     def _deliver_assignment(self, delivery: Delivery) -> None:
-        outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
+        outcome = Outcome()
         try:
+            outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
             self.on_answer(delivery, outcome)
-        except Exception as error:  # never lose the log line because a handler failed
-            self.record(delivery, outcome, code=None, message=f"sandbox error: {error}")
+        except Exception as error:  # never lose the log line, nor the thread
+            self.fault(delivery, outcome, error)
 
     def _event_lane(self, lane: queue.Queue[Delivery | None]) -> None:
         while True:
             delivery = lane.get()
             if delivery is None:
                 return
-            outcome = self.post(delivery, EVENT_TIMEOUT)
-            if outcome.ok or (outcome.status is not None and 200 <= outcome.status < 300):
-                self.record(delivery, outcome, code=None, message="delivered")
-            else:
-                self.record(
-                    delivery,
-                    outcome,
-                    code=_http_code(outcome),
-                    message=f"event callback failed: {_describe(outcome)}",
-                )
+            try:
+                self._deliver_event(delivery)
+            except Exception as error:  # one bad event must not end the lane
+                self.fault(delivery, Outcome(), error)
+
+    def _deliver_event(self, delivery: Delivery) -> None:
+        outcome = self.post(delivery, EVENT_TIMEOUT)
+        if outcome.ok or (outcome.status is not None and 200 <= outcome.status < 300):
+            self.record(delivery, outcome, code=None, message="delivered")
+        else:
+            self.record(
+                delivery,
+                outcome,
+                code=_http_code(outcome),
+                message=f"event callback failed: {_describe(outcome)}",
+            )
+
+    def fault(self, delivery: Delivery, outcome: Outcome, error: BaseException) -> None:
+        """A delivery failed inside the sandbox: logged with SANDBOX_FAULT, the loop goes on."""
+        log.error("%s callback to %s failed in the sandbox", delivery.kind,
+                  redacted(delivery.url), exc_info=error)  # fmt: skip
+        message = f"sandbox error: {type(error).__name__}: {error}"
+        self.record(delivery, outcome, code=SANDBOX_FAULT, message=message)
+
+    def record_fault(self, account_sid: str, workspace_sid: str, kind: str, message: str) -> None:
+        """A background item that is not a callback (a timer) failed and was skipped."""
+        self.record(
+            Delivery(kind, workspace_sid, account_sid, "", {}, auth_token=""),
+            Outcome(),
+            code=SANDBOX_FAULT,
+            message=f"sandbox error: {message}",
+        )
 
     def post(self, delivery: Delivery, timeout: float) -> Outcome:
         """One signed form POST; connection errors and timeouts become an Outcome, not raise."""
