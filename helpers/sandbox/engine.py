@@ -89,10 +89,16 @@ class Engine:
         config = self._configs.get(key)
         if config is None:
             config = parse_configuration(flow.configuration, lambda sid: True)
-            if len(self._configs) > 512:
-                self._configs.clear()
-            self._configs[key] = config
+            self.remember(flow, config)
         return config
+
+    def remember(self, flow: Workflow, config: RoutingConfig | None) -> None:
+        """Keep a configuration parsed outside the lock, so routing never parses it under it."""
+        if config is None:
+            return
+        if len(self._configs) > 512:
+            self._configs.clear()
+        self._configs[(flow.sid, int(flow.date_updated * 1000), flow.configuration)] = config
 
     def current_target(self, tx: Transaction, task: Task) -> Target | None:
         flow = tx.get(task.workflow_sid or "", "workflow")

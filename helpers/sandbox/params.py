@@ -18,6 +18,8 @@ from .errors import BadRequest
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
 MAX_NAME = 64
+# Twilio's cap on JSON attributes (workers, tasks), whitespace included:
+# twilio.com/docs/taskrouter/limits, "Resource Configuration Limits".
 MAX_ATTRIBUTES = 4096
 MAX_PRIORITY = 2_147_483_647  # a task's priority: a 32-bit signed integer [OAI]
 MAX_TASK_TIMEOUT = 1_209_600  # a task's TTL: two weeks at most [D-LIMITS]

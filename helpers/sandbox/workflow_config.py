@@ -23,6 +23,9 @@ from .errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
 from .params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 
+# Twilio's cap on a workflow Configuration, whitespace included (the OpenAPI description and
+# twilio.com/docs/taskrouter/limits, "Resource Configuration Limits"). It bounds the parse
+# (about a second at the cap), which runs outside the state lock.
 MAX_CONFIGURATION = 1_038_576
 TARGET_KEYS = {
     "queue",
@@ -84,6 +87,22 @@ def parse_configuration(text: str, queue_exists: Callable[[str], bool]) -> Routi
         default = _target("default_filter", routing["default_filter"], None, queue_exists)
     queues = {t.queue for f in filters for t in f.targets} | ({default.queue} if default else set())
     return RoutingConfig(filters, default, frozenset(queues))
+
+
+def check_queues(config: RoutingConfig, queue_exists: Callable[[str], bool]) -> None:
+    """Every target names a queue of the workspace: the part of validation that needs the
+    store, so the (slow, up to ~1 MB) parse runs before the lock and only this under it."""
+    known = {queue: queue_exists(queue) for queue in config.queues}
+    places = [
+        (f"filters[{i}].targets[{j}]", target.queue)
+        for i, routing_filter in enumerate(config.filters)
+        for j, target in enumerate(routing_filter.targets)
+    ]
+    if config.default is not None:
+        places.append(("default_filter", config.default.queue))
+    for where, queue in places:
+        if not known[queue]:
+            raise BadRequest(f"{where} names TaskQueue {queue!r}, which is not in this workspace")
 
 
 def _filter(index: int, raw: object, queue_exists: Callable[[str], bool]) -> Filter:

@@ -11,20 +11,13 @@ the same loop is still handled.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from twilio.rest import Client
 
-from helpers.client import ISOLATED_ENV, SandboxHttpClient
-from helpers.sandbox.app import Sandbox, SandboxConfig, create_app
-from helpers.sandbox.dispatch import SANDBOX_FAULT
-from helpers.sandbox.server import make_server, serve_in_thread
-from tests.support.receiver import Receiver
+from tests.support.inprocess import InProcess
 from tests.support.scenario import Quickstart, build_quickstart, eventually
 
 
@@ -32,47 +25,10 @@ class InjectedFault(RuntimeError):
     """The failure a test plants in one item of a loop."""
 
 
-@dataclass
-class InProcess:
-    sandbox: Sandbox
-    url: str
-    receiver: Receiver
-
-    def client(self) -> Client:
-        config = self.sandbox.config
-        return Client(
-            config.account_sid,
-            config.auth_token,
-            http_client=SandboxHttpClient(self.url),
-            environment=ISOLATED_ENV,
-        )
-
-    def debugger(self) -> list[dict[str, Any]]:
-        return self.sandbox.callback_log(self.sandbox.config.account_sid)
-
-    def faults(self, kind: str | None = None) -> list[dict[str, Any]]:
-        return [
-            e
-            for e in self.debugger()
-            if e["code"] == SANDBOX_FAULT and (kind is None or e["kind"] == kind)
-        ]
-
-
 @pytest.fixture
 def live() -> Iterator[InProcess]:
-    config = SandboxConfig("AC" + secrets.token_hex(16), secrets.token_hex(16), port=0)
-    sandbox = create_app(config)
-    server = make_server(sandbox, "127.0.0.1", 0)
-    serve_in_thread(server)
-    sandbox.start_timers()
-    receiver = Receiver(config.auth_token)
-    try:
-        yield InProcess(sandbox, f"http://127.0.0.1:{server.server_address[1]}", receiver)
-    finally:
-        receiver.close()
-        server.shutdown()
-        server.server_close()
-        sandbox.close()
+    with InProcess.running() as sandbox:
+        yield sandbox
 
 
 def fail_once(function: Callable[..., Any]) -> tuple[Callable[..., Any], threading.Event]:
