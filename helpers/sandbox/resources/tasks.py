@@ -309,6 +309,8 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         ctx.engine.task_deleted(tx, task, now)
         for reservation in tx.group("reservation", "task_sid", Sid).values():
             tx.delete(reservation)
+        for call in tx.group("call", "task_sid", Sid).values():  # its simulated calls too
+            tx.delete(call)
         tx.delete(task)
         events.emit(
             tx, now, "task.deleted", task, f"Task {Sid} deleted", events.task_fields(tx, task, now)

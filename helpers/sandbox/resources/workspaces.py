@@ -30,7 +30,8 @@ DEFAULT_CHANNELS = (
     ("Video", "video"),
     ("Email", "email"),
 )
-CHILD_KINDS = (
+CHILD_KINDS = (  # everything a workspace holds goes with it
+    "call",
     "reservation",
     "worker_channel",
     "task",
