@@ -11,6 +11,7 @@ from typing import Any
 from . import control
 from .clock import Clock
 from .engine import Engine
+from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
@@ -44,9 +45,8 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         db_path = None
-        if config.data_dir is not None:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
-            db_path = config.data_dir / "sandbox.sqlite3"
+        if config.data_dir is not None:  # private: 0700, and the database 0600
+            db_path = private_file(private_dir(config.data_dir) / "sandbox.sqlite3")
         self.store = Store(db_path)
         offset = float(self.store.meta("clock_offset", "0") or 0)
         self.clock = Clock(offset, on_change=lambda o: self.store.set_meta("clock_offset", repr(o)))

@@ -50,15 +50,19 @@ class SandboxProcess:
         command = [
             sys.executable, "-m", "helpers.sandbox", "serve",
             "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--account-sid", self.account_sid, "--auth-token", self.auth_token,
+            "--account-sid", self.account_sid,
         ]  # fmt: skip
+        # The token through the environment, not argv: what the README recommends (argv is
+        # visible to every user of the host in ps).
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "TASKROUTER_SANDBOX_AUTH_TOKEN": self.auth_token}  # fmt: skip
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             cwd=KIT_ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
