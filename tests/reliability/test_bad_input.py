@@ -258,6 +258,10 @@ def _ok(response: requests.Response) -> Any:
 
 @pytest.fixture
 def site(sandbox: SandboxProcess, api: requests.Session) -> Site:
+    return build_site(sandbox, api)
+
+
+def build_site(sandbox: SandboxProcess, api: requests.Session) -> Site:
     def make(name: str) -> tuple[str, dict[str, str], str, str, str]:
         form = {"FriendlyName": name, "Template": "FIFO"}
         ws = _ok(api.post(f"{sandbox.url}/v1/Workspaces", data=form))["sid"]
