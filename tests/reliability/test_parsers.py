@@ -24,6 +24,7 @@ import requests
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from helpers.config import ConfigError, default_port
 from helpers.sandbox import urls
 from helpers.sandbox.errors import BadRequest
 from helpers.sandbox.params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
@@ -239,3 +240,11 @@ def test_every_callback_url_parameter_takes_exactly_what_the_validator_takes(
         parts = urls.call_target(url)
         assert parts.scheme in ("http", "https") and parts.netloc
         assert "@" not in parts.netloc and "@" not in parts.signed_url.split("/")[2]
+
+
+@pytest.mark.parametrize("port", ["²", "١٢٣", "9" * 5000, "0", "65536", "80 80", ""])
+def test_a_sandbox_port_setting_that_is_not_a_port_is_a_config_error(port: str) -> None:
+    env = {"TASKROUTER_SANDBOX_PORT": port} if port else {"TASKROUTER_SANDBOX_PORT": "x"}
+    with pytest.raises(ConfigError) as info:
+        default_port(env)
+    assert "TASKROUTER_SANDBOX_PORT" in str(info.value)
