@@ -27,7 +27,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from twilio.rest import Client
 
+from helpers.client import ISOLATED_ENV, SandboxHttpClient
 from helpers.sandbox.app import SandboxConfig, create_app
 from helpers.sandbox.server import IDLE_TIMEOUT, SandboxHTTPServer, make_server, serve_in_thread
 from tests.support.sandbox import KIT_ROOT, SandboxProcess, free_port
@@ -287,3 +289,20 @@ def test_help_documents_the_credential_sources() -> None:
                "TASKROUTER_SANDBOX_EXTRA_ACCOUNTS", "TASKROUTER_SANDBOX_ACCOUNT_SID")  # fmt: skip
     for needle in needles:
         assert needle in result.stdout
+
+
+def test_the_sdk_reconnects_transparently_after_an_idle_close(
+    served: tuple[SandboxHTTPServer, SandboxConfig],
+) -> None:
+    """A learner's kernel idle for longer than the timeout: the next SDK call just works."""
+    server, config = served
+    client = Client(
+        config.account_sid,
+        config.auth_token,
+        http_client=SandboxHttpClient(f"http://127.0.0.1:{server.server_address[1]}"),
+        environment=ISOLATED_ENV,
+    )
+    client.taskrouter.v1.workspaces.create(friendly_name="Before")
+    time.sleep(SHORT * 2)  # the server closes the kept-alive connection meanwhile
+    names = [w.friendly_name for w in client.taskrouter.v1.workspaces.list()]
+    assert names == ["Before"]
