@@ -221,13 +221,14 @@ class Transaction:
                     try:  # committed already: a failing listener must not undo the answer
                         listener(list(self.puts.values()), list(self.deletes.values()), self.events)
                     except Exception as error:
-                        self.store.on_fault(f"after-commit listener {listener!r}", error)
+                        name = getattr(listener, "__qualname__", repr(listener))
+                        self.store.on_fault(f"after-commit listener {name} failed", error)
             if exc_type is None:
                 for action in self.after_commit:
                     try:
                         action()
                     except Exception as error:
-                        self.store.on_fault("after-commit action", error)
+                        self.store.on_fault("an after-commit action failed", error)
         finally:
             self.store.lock.release()
 
