@@ -12,8 +12,13 @@ in the same transaction, so TaskRouter's consequences commit (or fail) together 
 * timers (reservation timeout, target timeout, task TTL, purge of finished tasks) live on the
   sandbox clock and fire in due order, from a background thread or from ``/_sandbox/clock``.
 
-Decision where the docs are silent: a task that matches no filter of a workflow without a
-``default_filter`` is canceled at once ("Task did not match any workflow filter").
+Decisions where the docs are silent: a task that matches no filter of a workflow without a
+``default_filter`` is canceled at once ("Task did not match any workflow filter"). A workflow
+updated without ``ReEvaluateTasks`` leaves waiting tasks where they are; when one's step times
+out and its filter/target position no longer exists in the new configuration (fewer filters
+or targets, another queue there), it re-enters the new configuration's routing from the top
+instead of indexing the old position (issue 19). Every timer is contained: one that fails
+rolls back alone and is listed in the debugger log (code 20500); the others still fire.
 """
 
 from __future__ import annotations
