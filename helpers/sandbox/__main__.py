@@ -102,6 +102,12 @@ def _resolve_credentials(
     args.account_sid = args.account_sid or env.get(SID_ENV) or None
     if args.account_sid is not None and not wire.is_sid(args.account_sid, "AC"):
         parser.error("--account-sid: expected AC + 32 hex digits")
+    if (args.account_sid is None) != (args.auth_token is None):
+        given = "an account sid" if args.account_sid else "an auth token"
+        parser.error(
+            f"{given} without the other: give both (--account-sid or ${SID_ENV}, and "
+            f"--auth-token-file or ${TOKEN_ENV}), or neither to use the data dir's credentials"
+        )
     pairs: list[str] = []
     where = ""
     if args.extra_accounts_file is not None:

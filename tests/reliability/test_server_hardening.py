@@ -262,6 +262,8 @@ def test_tokens_from_the_environment(tmp_path: Path) -> None:
         (["--auth-token-file", "{file}"], "a\nb\n", "one line"),
         (["--auth-token-file", "{missing}"], "", "cannot read"),
         (["--extra-accounts-file", "{file}"], "ACnothex:SECRET-TOKEN\n", "entry 1"),
+        (["--auth-token-file", "{file}"], "SECRET-TOKEN\n", "without the other"),
+        (["--account-sid", "AC" + "0" * 32], "", "without the other"),
     ],
 )
 def test_bad_credential_sources_are_refused_without_echoing_tokens(
