@@ -181,3 +181,19 @@ def test_faults_are_listed_only_for_their_own_account(live: InProcess) -> None:
     assert fault["workspace_sid"] == qs.sid
     assert live.sandbox.callback_log("AC" + "0" * 32) == []
     json.dumps(fault)  # the control plane can serve it
+
+
+def test_a_failing_after_commit_action_neither_fails_the_request_nor_later_callbacks(
+    live: InProcess,
+) -> None:
+    dispatcher = live.sandbox.webhooks.dispatcher
+    dispatcher.send_assignment, _ = fail_once(dispatcher.send_assignment)  # type: ignore[method-assign]
+    live.receiver.answer("/assignment", body={"instruction": "accept"})
+    qs = quickstart(live)
+    qs.set_activity("Alice", "Idle")
+    first = qs.create_task(selected_language="es")  # 201 although queueing its callback failed
+    assert qs.task(first.sid).assignment_status == "reserved"  # that callback was lost
+    assert live.faults("commit")
+    qs.set_activity("Bob", "Idle")
+    second = qs.create_task(selected_language="en")
+    eventually(lambda: qs.task(second.sid).assignment_status, "assigned".__eq__)
