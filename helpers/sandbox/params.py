@@ -17,7 +17,7 @@ from .errors import BadRequest
 
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
-MAX_NAME = 64
+MAX_NAME = 64  # "It can be up to 64 characters long" (FriendlyName, Twilio's OpenAPI spec)
 # Twilio's cap on JSON attributes (workers, tasks), whitespace included:
 # twilio.com/docs/taskrouter/limits, "Resource Configuration Limits".
 MAX_ATTRIBUTES = 4096
