@@ -9,11 +9,17 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from twilio.rest import Client
 
+from helpers.sandbox import urls
 from tests.support.receiver import Receiver
 from tests.support.sandbox import SandboxProcess
 from tests.support.scenario import build_quickstart, eventually
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def with_credentials(url: str, user: str = "learner", password: str = "s3cr:t@x") -> str:
@@ -68,3 +74,31 @@ def test_urls_without_credentials_send_no_authorization(
         assert call.authorization is None and call.signature_valid
     finally:
         receiver.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "netloc", "signed", "authorization"),
+    [
+        ("http://h:5050/a?b=1", "h:5050", "http://h:5050/a?b=1", None),
+        ("http://u:p@h:5050/a", "h:5050", "http://h:5050/a", "Basic " + b64("u:p")),
+        ("https://a%40b:c%3Ad@Host.Example/x", "Host.Example", "https://Host.Example/x",
+         "Basic " + b64("a@b:c:d")),
+        ("http://only-user@[::1]:8080/", "[::1]:8080", "http://[::1]:8080/",
+         "Basic " + b64("only-user:")),
+    ],
+)  # fmt: skip
+def test_call_targets_drop_credentials_from_the_host_and_the_signed_url(
+    url: str, netloc: str, signed: str, authorization: str | None
+) -> None:
+    target = urls.call_target(url)
+    assert (target.netloc, target.signed_url, target.authorization) == (
+        netloc, signed, authorization,
+    )  # fmt: skip
+    assert "p@" not in repr(target) and "c%3Ad" not in repr(target)
+
+
+def test_redacted_urls_hide_only_the_password() -> None:
+    assert urls.redacted("http://u:secret@h/x") == "http://u:***@h/x"
+    assert urls.redacted("http://u@h/x") == "http://u@h/x"
+    assert urls.redacted("http://h/x") == "http://h/x"
+    assert urls.redacted("http://[") == "http://["
