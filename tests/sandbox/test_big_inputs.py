@@ -3,7 +3,8 @@ defect 5), and sizes are capped where Twilio caps them.
 
 Parsing a ~1 MB configuration takes about a second. It used to run under the one state lock
 all accounts share: three such updates at once pushed another account's one-line writes to a
-3.2 s median. Now it is parsed before the lock is taken.
+3.2 s median. Now it is parsed before the lock is taken. The test uses 500 KB configurations
+(half a second each here) to stay quick; the effect is the same at 1 MB.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def test_big_configurations_of_one_account_do_not_stall_another_account_s_writes
     other = ("AC" + secrets.token_hex(16), secrets.token_hex(16))
     with InProcess.running(extra_accounts=(other,)) as live:
         qs = build_quickstart(live.client())
-        configuration = big_configuration(qs.queues["English"])
+        configuration = big_configuration(qs.queues["English"], size=500_000)
         started = time.perf_counter()
         parse_configuration(configuration, lambda sid: True)
         parse_seconds = time.perf_counter() - started
@@ -72,8 +73,8 @@ def test_big_configurations_of_one_account_do_not_stall_another_account_s_writes
         for writer in writers:
             writer.join()
         assert not errors, errors
-        # Under the lock, most one-line writes waited for whole parses (1-2.5 s each, a
-        # handful of writes in all); now they only share the CPU with the parsing threads.
+        # Under the lock, most one-line writes waited for whole parses (a handful of writes
+        # in all, most slower than a parse); now they only share the CPU with the parsers.
         slow = statistics.quantiles(latencies, n=4)[2]  # the 75th percentile
         shown = (round(slow, 3), round(parse_seconds, 3), [round(x, 3) for x in latencies])
         assert slow < parse_seconds / 2, shown
