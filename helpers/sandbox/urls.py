@@ -3,7 +3,8 @@
 Every callback URL a client gives (a workflow's ``AssignmentCallbackUrl`` and
 ``FallbackAssignmentCallbackUrl``, a workspace's ``EventCallbackUrl``, the ``url`` and
 ``status_callback_url`` of voice instructions) goes through :func:`check_callback_url`: an
-absolute ``http``/``https`` URL with a host, a valid port, no spaces or control characters.
+absolute ``http``/``https`` URL with a host, a valid port, ASCII without spaces or control
+characters (percent-encoded, as on the wire).
 ``file:``, ``gopher:``, ``javascript:`` or ``not a url`` are a 400 before anything is stored.
 
 Credentials in the URL (``https://user:pw@host/path``) are how Twilio's docs say to protect a
@@ -45,6 +46,8 @@ def problem(value: str) -> str | None:
         return f"it is {len(value)} characters long; the limit is {MAX_URL}"
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return "it contains spaces or control characters; percent-encode them"
+    if not value.isascii():  # an HTTP request line and Host header carry ASCII only
+        return "it contains non-ASCII characters; percent-encode them (a host in punycode)"
     try:
         parts = urlsplit(value)
         port = parts.port  # raises ValueError for "host:99999999" or "host:x"
