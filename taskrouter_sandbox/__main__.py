@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import process, wire
 from .control_client import ControlClient, ControlError
 from .defaults import BadSetting, default_data_dir, default_port
 
-EPILOG = """\
+TOKEN_ENV = "TASKROUTER_SANDBOX_AUTH_TOKEN"
+SID_ENV = "TASKROUTER_SANDBOX_ACCOUNT_SID"
+EXTRA_ENV = "TASKROUTER_SANDBOX_EXTRA_ACCOUNTS"
+
+EPILOG = f"""\
 commands:
   serve   run in the foreground until Ctrl-C / SIGTERM (prints its URL when it listens)
   start   start the background instance of --data-dir (idempotent), print its URL
@@ -18,17 +24,28 @@ commands:
   status  print its URL and exit 0, or "not running" and exit 3
   reset   empty its state (POST /_sandbox/reset)
 
+credentials (serve):
+  main account   --account-sid AC... (or ${SID_ENV}) with its token from
+                 --auth-token-file FILE (or ${TOKEN_ENV});
+                 without both: the credentials kept in the data dir (made once)
+  more accounts  --extra-accounts-file FILE (one AC...:TOKEN a line, # comments)
+                 or ${EXTRA_ENV} (AC...:TOKEN pairs, space or comma separated)
+  --auth-token and --extra-account still work, but they show the tokens to every user of
+  the host in its process list (ps).
+
 environment: TASKROUTER_SANDBOX_PORT (default 8765), TASKROUTER_SANDBOX_DIR (default .sandbox
 in the kit's checkout). The background instance keeps sandbox.json (pid, host, port),
-credentials.json (mode 0600) and sandbox.log in the data dir.
+credentials.json (mode 0600) and sandbox.log in a private (0700) data dir.
 
 control plane (Basic auth with the sandbox's credentials, except health):
   GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
-  GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls, POST /_sandbox/calls/CA…
+  GET /_sandbox/callbacks[?WorkspaceSid=WS…] (callbacks and background faults, code 20500),
+  GET /_sandbox/calls, POST /_sandbox/calls/CA…
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
     parser = argparse.ArgumentParser(
         prog="python -m taskrouter_sandbox",
         description="A local TaskRouter: Twilio's v1 REST API, routing and signed callbacks.",
@@ -39,8 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--account-sid", default=None)
-    parser.add_argument("--auth-token", default=None)
+    parser.add_argument("--account-sid", default=None, help=f"serve: main account (${SID_ENV})")
+    parser.add_argument(
+        "--auth-token", default=None, help="serve: its token (visible in ps: prefer the next)"
+    )
+    parser.add_argument(
+        "--auth-token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"serve: read the main account's token from FILE (or set ${TOKEN_ENV})",
+    )
     parser.add_argument(
         "--extra-account",
         action="append",
@@ -48,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         type=_account,
         metavar="AC…:TOKEN",
         help="serve only: another account (repeatable); it sees only its own workspaces",
+    )
+    parser.add_argument(
+        "--extra-accounts-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"serve: more accounts from FILE, one AC…:TOKEN a line (or ${EXTRA_ENV})",
     )
     args = parser.parse_args(argv)
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
@@ -57,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
+        if args.command == "serve":
+            _resolve_credentials(parser, args, env)
         return _run(args, data_dir, port)
     except (process.SandboxProcessError, ControlError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -64,10 +99,56 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _account(value: str) -> tuple[str, str]:
-    sid, _, token = value.partition(":")
+    sid, _, token = value.strip().partition(":")
     if not (wire.is_sid(sid, "AC") and token):
         raise argparse.ArgumentTypeError("expected AC + 32 hex digits, a colon and a token")
     return sid, token
+
+
+def _resolve_credentials(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, env: Mapping[str, str]
+) -> None:
+    """Fill args.account_sid, args.auth_token and args.extra_account from the flags, the
+    files or the environment (in that order); a token never has to be on the command line."""
+    if args.auth_token is not None and args.auth_token_file is not None:
+        parser.error("give --auth-token or --auth-token-file, not both")
+    if args.auth_token_file is not None:
+        lines = _read_secret_file(parser, args.auth_token_file, "--auth-token-file")
+        if len(lines) != 1:
+            parser.error(f"--auth-token-file {args.auth_token_file}: expected one line, the token")
+        args.auth_token = lines[0]
+    args.auth_token = args.auth_token or env.get(TOKEN_ENV) or None
+    args.account_sid = args.account_sid or env.get(SID_ENV) or None
+    if args.account_sid is not None and not wire.is_sid(args.account_sid, "AC"):
+        parser.error("--account-sid: expected AC + 32 hex digits")
+    if (args.account_sid is None) != (args.auth_token is None):
+        given = "an account sid" if args.account_sid else "an auth token"
+        parser.error(
+            f"{given} without the other: give both (--account-sid or ${SID_ENV}, and "
+            f"--auth-token-file or ${TOKEN_ENV}), or neither to use the data dir's credentials"
+        )
+    pairs: list[str] = []
+    where = ""
+    if args.extra_accounts_file is not None:
+        pairs = _read_secret_file(parser, args.extra_accounts_file, "--extra-accounts-file")
+        where = f"--extra-accounts-file {args.extra_accounts_file}"
+    elif not args.extra_account and env.get(EXTRA_ENV):
+        pairs = env[EXTRA_ENV].replace(",", " ").split()
+        where = EXTRA_ENV
+    for number, pair in enumerate(pairs, 1):
+        try:
+            args.extra_account.append(_account(pair))
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"{where}: entry {number}: {error}")  # never echoes the token
+
+
+def _read_secret_file(parser: argparse.ArgumentParser, path: Path, flag: str) -> list[str]:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        parser.error(f"{flag} {path}: cannot read it ({type(error).__name__})")
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +11,13 @@ from typing import Any
 from . import control
 from .clock import Clock
 from .engine import Engine
+from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
 from .webhooks import Webhooks
 
+log = logging.getLogger("taskrouter_sandbox")
 TIMER_POLL = 0.25  # seconds between checks when no timer is due sooner
 
 
@@ -42,9 +45,8 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         db_path = None
-        if config.data_dir is not None:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
-            db_path = config.data_dir / "sandbox.sqlite3"
+        if config.data_dir is not None:  # private: 0700, and the database 0600
+            db_path = private_file(private_dir(config.data_dir) / "sandbox.sqlite3")
         self.store = Store(db_path)
         offset = float(self.store.meta("clock_offset", "0") or 0)
         self.clock = Clock(offset, on_change=lambda o: self.store.set_meta("clock_offset", repr(o)))
@@ -52,6 +54,8 @@ class Sandbox:
         self.engine = Engine(self.store, self.clock.now)
         self.webhooks = Webhooks(self)
         self.engine.on_reservation = self.webhooks.reservation_created
+        self.engine.on_fault = self.fault
+        self.store.on_fault = lambda what, error: self.fault("commit", "", what, error)
         self.store.listeners.append(self.webhooks.committed)
         self.router = Router(*ROUTES, control.routes)
         self._stop = threading.Event()
@@ -79,11 +83,26 @@ class Sandbox:
 
     def _run_timers(self) -> None:
         while not self._stop.is_set():
-            due = self.engine.next_due()
-            wait = TIMER_POLL if due is None else min(max(due - self.clock.now(), 0), TIMER_POLL)
-            self.engine.timer_added.wait(wait)
-            self.engine.timer_added.clear()
-            self.engine.fire_due(self.clock.now())
+            try:
+                due = self.engine.next_due()
+                now = self.clock.now()
+                wait = TIMER_POLL if due is None else min(max(due - now, 0), TIMER_POLL)
+                self.engine.timer_added.wait(wait)
+                self.engine.timer_added.clear()
+                self.engine.fire_due(self.clock.now())
+            except Exception as error:  # the one timer thread must never die
+                self.fault("timer", "", "the timer loop failed", error)
+                self._stop.wait(TIMER_POLL)
+
+    def fault(self, loop: str, sid: str, what: str, error: BaseException) -> None:
+        """A background item failed and was skipped: the sandbox log gets the traceback, the
+        debugger log (``GET /_sandbox/callbacks``) an entry with code 20500 for its account."""
+        log.error("%s", what, exc_info=error)
+        record = self.store.get(sid) if sid else None
+        account = getattr(record, "account_sid", None) or self.config.account_sid
+        workspace = getattr(record, "workspace", "") if record is not None else ""
+        message = f"{what}: {type(error).__name__}: {error}"
+        self.webhooks.dispatcher.record_fault(account, workspace, loop, message)
 
     # -- control plane ------------------------------------------------------------------
 

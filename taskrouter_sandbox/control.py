@@ -1,7 +1,11 @@
 """The control plane under ``/_sandbox/``: what Twilio has no API for.
 
 ``health`` (no auth), ``clock`` (advance time and fire what falls due), ``reset`` (empty all
-state) and ``callbacks`` (recent outgoing callbacks, like the Console's debugger).
+state) and ``callbacks`` (recent outgoing callbacks, like the Console's debugger). The same
+list holds the background items that failed inside the sandbox and were skipped (a timer,
+an event delivery, a callback's handling, an after-commit step): ``kind`` ``timer``,
+``event``, ``assignment``/``fallback`` or ``commit``, ``code`` 20500, ``level`` ``error``,
+and ``message`` ``sandbox error: …``; the loop that met it goes on (issue 19).
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def reset(ctx: Context) -> Response:
 
 @routes.get("/_sandbox/callbacks")
 def callbacks(ctx: Context) -> Response:
-    """Recent outgoing callbacks, newest last (like the Console's debugger)."""
+    """Recent outgoing callbacks and background faults (code 20500), newest last."""
     entries = ctx.sandbox.callback_log(ctx.request.account_sid)
     workspace = ctx.query.str("WorkspaceSid")
     if workspace is not None:

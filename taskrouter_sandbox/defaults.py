@@ -27,7 +27,8 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
 def default_port(env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     value = env.get("TASKROUTER_SANDBOX_PORT") or str(DEFAULT_PORT)
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    # ASCII digits only, few of them: "²".isdigit() is True but int("²") raises.
+    if not (value.isascii() and value.isdigit() and len(value) <= 5) or not 0 < int(value) < 65536:
         raise BadSetting(
             f"TASKROUTER_SANDBOX_PORT={value!r} is not a port number\n"
             "  How to fix: set it to a number between 1 and 65535, e.g. 8765, or pass --port"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import http.client
+import logging
 import queue
 import threading
 import time
@@ -24,11 +25,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
 from . import wire
+from .urls import call_target, redacted
 
 ASSIGNMENT_TIMEOUT = 5.0  # TaskRouter's limit for an assignment callback answer
 ASSIGNMENT_THREADS = 16  # concurrent assignment callbacks per workspace (threads made on demand)
@@ -36,6 +38,10 @@ EVENT_TIMEOUT = 15.0
 LOG_SIZE = 2000
 MAX_ANSWER = 64 * 1024
 USER_AGENT = "TwilioProxy/1.1 (TaskRouter sandbox)"
+# Debugger code of a background item (timer, event delivery, callback) that failed inside
+# the sandbox and was skipped: Twilio's "Internal Server Error". The loop goes on.
+SANDBOX_FAULT = 20500
+log = logging.getLogger("taskrouter_sandbox")
 
 
 @dataclass
@@ -116,38 +122,62 @@ class Dispatcher:
         lane.put(delivery)
 
     def _deliver_assignment(self, delivery: Delivery) -> None:
-        outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
+        outcome = Outcome()
         try:
+            outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
             self.on_answer(delivery, outcome)
-        except Exception as error:  # never lose the log line because a handler failed
-            self.record(delivery, outcome, code=None, message=f"sandbox error: {error}")
+        except Exception as error:  # never lose the log line, nor the thread
+            self.fault(delivery, outcome, error)
 
     def _event_lane(self, lane: queue.Queue[Delivery | None]) -> None:
         while True:
             delivery = lane.get()
             if delivery is None:
                 return
-            outcome = self.post(delivery, EVENT_TIMEOUT)
-            if outcome.ok or (outcome.status is not None and 200 <= outcome.status < 300):
-                self.record(delivery, outcome, code=None, message="delivered")
-            else:
-                self.record(
-                    delivery,
-                    outcome,
-                    code=_http_code(outcome),
-                    message=f"event callback failed: {_describe(outcome)}",
-                )
+            try:
+                self._deliver_event(delivery)
+            except Exception as error:  # one bad event must not end the lane
+                self.fault(delivery, Outcome(), error)
+
+    def _deliver_event(self, delivery: Delivery) -> None:
+        outcome = self.post(delivery, EVENT_TIMEOUT)
+        if outcome.ok or (outcome.status is not None and 200 <= outcome.status < 300):
+            self.record(delivery, outcome, code=None, message="delivered")
+        else:
+            self.record(
+                delivery,
+                outcome,
+                code=_http_code(outcome),
+                message=f"event callback failed: {_describe(outcome)}",
+            )
+
+    def fault(self, delivery: Delivery, outcome: Outcome, error: BaseException) -> None:
+        """A delivery failed inside the sandbox: logged with SANDBOX_FAULT, the loop goes on."""
+        log.error("%s callback to %s failed in the sandbox", delivery.kind,
+                  redacted(delivery.url), exc_info=error)  # fmt: skip
+        message = f"sandbox error: {type(error).__name__}: {error}"
+        self.record(delivery, outcome, code=SANDBOX_FAULT, message=message)
+
+    def record_fault(self, account_sid: str, workspace_sid: str, kind: str, message: str) -> None:
+        """A background item that is not a callback (a timer) failed and was skipped."""
+        self.record(
+            Delivery(kind, workspace_sid, account_sid, "", {}, auth_token=""),
+            Outcome(),
+            code=SANDBOX_FAULT,
+            message=f"sandbox error: {message}",
+        )
 
     def post(self, delivery: Delivery, timeout: float) -> Outcome:
         """One signed form POST; connection errors and timeouts become an Outcome, not raise."""
         try:
             return self._post(delivery, timeout)
-        except ValueError as error:  # a URL urlsplit cannot read ("http://["): never kill a lane
+        except ValueError as error:  # a URL it cannot call (stored before it was validated)
             return _failed(time.perf_counter(), f"invalid URL: {error}")
 
     def _post(self, delivery: Delivery, timeout: float) -> Outcome:
+        target = call_target(delivery.url)  # user:pw@ -> Basic auth, as Twilio does
         signature = RequestValidator(delivery.auth_token).compute_signature(
-            delivery.url, delivery.params
+            target.signed_url, delivery.params
         )
         body = urlencode(delivery.params).encode()
         headers = {
@@ -156,8 +186,9 @@ class Dispatcher:
             "User-Agent": USER_AGENT,
             "Accept": "*/*",
         }
-        parts = urlsplit(delivery.url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if target.authorization:
+            headers["Authorization"] = target.authorization
+        parts, path = target, target.path
         started = time.perf_counter()
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
             connection = self._connection(parts.scheme, parts.netloc, timeout)
@@ -218,7 +249,7 @@ class Dispatcher:
             "workspace_sid": delivery.workspace_sid,
             "reservation_sid": delivery.reservation_sid,
             "event_type": delivery.event_type,
-            "url": delivery.url,
+            "url": redacted(delivery.url),  # a user:pw@ callback URL's password stays secret
             "status": outcome.status,
             "latency_ms": round(outcome.latency_ms, 2),
             "code": code,

@@ -50,6 +50,13 @@ Timeout (which always starts at zero), the queue timeout will be based on the cu
 the Task" (https://www.twilio.com/docs/taskrouter/task-evaluation). Step ``k`` of a filter times
 out when the task is ``t0 + ... + tk`` seconds old (counted from its creation, or from when it
 entered a later filter after the earlier one timed out).
+
+Decisions where the docs are silent (issue 19): a workflow updated without ``ReEvaluateTasks``
+leaves waiting tasks where they are; when one's step times out and its filter/target position
+no longer exists in the new configuration (fewer filters or targets, another queue there), it
+re-enters the new configuration's routing from the top instead of indexing the old position.
+Every timer is contained: one that fails rolls back alone and is listed in the debugger log
+(code 20500); the others still fire.
 """
 
 from __future__ import annotations
@@ -97,6 +104,8 @@ class Engine:
         self.index = RoutingIndex(store)
         store.listeners.append(self.index.observe)
         self.on_reservation: Callable[[Transaction, Reservation], None] = lambda tx, r: None
+        # (loop, sid, what, error): a background item failed and was skipped (debugger log)
+        self.on_fault: Callable[[str, str, str, BaseException], None] = lambda *fault: None
         self._timers: list[tuple[float, int, str, str]] = []
         self._timer_seq = 0
         self._timer_lock = threading.Lock()
@@ -124,22 +133,26 @@ class Engine:
         config = self._configs.get(key)
         if config is None:
             config = parse_configuration(flow.configuration, lambda sid: True)
-            if len(self._configs) > 512:
-                self._configs.clear()
-            self._configs[key] = config
+            self.remember(flow, config)
         return config
+
+    def remember(self, flow: Workflow, config: RoutingConfig | None) -> None:
+        """Keep a configuration parsed outside the lock, so routing never parses it under it."""
+        if config is None:
+            return
+        if len(self._configs) > 512:
+            self._configs.clear()
+        self._configs[(flow.sid, int(flow.date_updated * 1000), flow.configuration)] = config
 
     def current_target(self, tx: Transaction, task: Task) -> Target | None:
         flow = tx.get(task.workflow_sid or "", "workflow")
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return None
-        config = self.config(tx, flow)
-        if task.filter_index == DEFAULT_FILTER:
-            return config.default
-        if task.filter_index >= len(config.filters):
-            return None
-        targets = config.filters[task.filter_index].targets
-        return targets[task.target_index] if task.target_index < len(targets) else None
+        try:
+            config = self.config(tx, flow)
+        except BadRequest:  # stored by an older sandbox, no longer valid: no step conditions
+            return None  # (its step timer fails apart, listed in the debugger log)
+        return _target_at(config, task)
 
     def task_created(self, tx: Transaction, task: Task, now: float) -> Task:
         # task.created already names the queue the workflow puts the task in, as Twilio's
@@ -278,7 +291,12 @@ class Engine:
         flow = tx.get(task.workflow_sid or "", "workflow")
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return task
-        config = self.config(tx, flow)
+        try:
+            config = self.config(tx, flow)
+        except BadRequest as error:  # stored by an older sandbox and no longer valid
+            what = f"workflow {flow.sid} no longer parses: task {task.sid} stays in its queue"
+            self.on_fault("timer", task.sid, what, error)
+            return tx.put(touch(task, now, step_deadline=None))
         queue = tx.get(task.task_queue_sid or "", "task_queue")
         if not skipped and isinstance(queue, TaskQueue):
             events.emit(
@@ -291,6 +309,11 @@ class Engine:
             )
         if task.filter_index == DEFAULT_FILTER:
             return task  # the default filter has no timeout and nowhere further to go
+        if _target_at(config, task) is None:
+            # The workflow was edited under the task (fewer filters or targets, another queue
+            # there): its old position means nothing in the new configuration, so the task
+            # re-enters the new configuration's routing from the top instead of indexing it.
+            return self._route(tx, task, now, first_filter=0, allow_default=True)
         targets = config.filters[task.filter_index].targets
         if task.target_index + 1 < len(targets):
             # The next step's timeout adds to this one's: both count from the task's age.
@@ -665,16 +688,23 @@ class Engine:
             return self._timers[0][0] if self._timers else None
 
     def fire_due(self, now: float) -> int:
-        """Fire every timer due at ``now``, oldest first, each at its own due time."""
+        """Fire every timer due at ``now``, oldest first, each at its own due time.
+
+        One timer that fails (a bug, or state no one foresaw) is contained: its transaction
+        rolls back, :attr:`on_fault` records it in the debugger log, the others still fire.
+        """
         fired = 0
         while True:
             with self._timer_lock:
                 if not self._timers or self._timers[0][0] > now:
                     return fired
                 due, _seq, kind, sid = heapq.heappop(self._timers)
-            with self.store.transaction() as tx:
-                if self._fire(tx, kind, sid, due):
-                    fired += 1
+            try:
+                with self.store.transaction() as tx:
+                    if self._fire(tx, kind, sid, due):
+                        fired += 1
+            except Exception as error:  # one bad timer must not stop the rest
+                self.on_fault("timer", sid, f"{kind} timer of {sid} failed", error)
 
     def _fire(self, tx: Transaction, kind: str, sid: str, due: float) -> bool:
         record = tx.get(sid)
@@ -750,6 +780,21 @@ class Engine:
             data.update(events.worker_fields(tx, worker))
         data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")
         return data
+
+
+def _target_at(config: RoutingConfig, task: Task) -> Target | None:
+    """The target at the task's position in ``config``; None when the position does not
+    exist there or names another queue than the task's (the workflow changed since)."""
+    if task.filter_index == DEFAULT_FILTER:
+        target = config.default
+    elif task.filter_index is None or not 0 <= task.filter_index < len(config.filters):
+        return None
+    else:
+        targets = config.filters[task.filter_index].targets
+        target = targets[task.target_index] if 0 <= task.target_index < len(targets) else None
+    if target is None or (task.task_queue_sid and target.queue != task.task_queue_sid):
+        return None
+    return target
 
 
 def _get(tx: Transaction, sid: str, cls: type[Any]) -> Any:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from . import events, wire
+from .errors import BadRequest
 from .models import Activity, Call, Reservation, Task, Worker, json_object, touch
-from .params import TRUE, Params
+from .params import TRUE, Params, bounded_int
 from .store import Transaction
+from .urls import check_callback_url
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -220,20 +221,19 @@ def _require(value: Any, code: int, message: str) -> None:
 def _url(value: Any, code: int, name: str) -> None:
     if value is None:
         return
-    parts = urlsplit(str(value))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InstructionError(code, f"{name} must be an absolute http(s) URL, got {value!r}")
+    try:  # the same validator as every other callback URL
+        check_callback_url(str(value), name)
+    except BadRequest as error:
+        raise InstructionError(code, error.message) from None
 
 
 def _check_timeout(name: str, value: Any) -> None:
     if value is None:
         return
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError):
-        seconds = -1
-    if not 1 <= seconds <= MAX_RING_TIMEOUT:
-        raise InstructionError(55555, f"{name} timeout must be 1..{MAX_RING_TIMEOUT} seconds")
+    try:  # the one bounded integer reader: 1e400 or "²" is refused, never an OverflowError
+        bounded_int(value, f"{name} timeout", low=1, high=MAX_RING_TIMEOUT)
+    except BadRequest as error:
+        raise InstructionError(55555, error.message) from None
 
 
 def _post_work(tx: Transaction, reservation: Reservation, sid: Any, code: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import time
 from collections.abc import Collection
 
@@ -16,8 +17,56 @@ from .errors import BadRequest
 
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
-MAX_NAME = 64
+MAX_NAME = 64  # "It can be up to 64 characters long" (FriendlyName, Twilio's OpenAPI spec)
+# Twilio's cap on JSON attributes (workers, tasks), whitespace included:
+# twilio.com/docs/taskrouter/limits, "Resource Configuration Limits".
 MAX_ATTRIBUTES = 4096
+MAX_PRIORITY = 2_147_483_647  # a task's priority: a 32-bit signed integer [OAI]
+MAX_TASK_TIMEOUT = 1_209_600  # a task's TTL: two weeks at most [D-LIMITS]
+MAX_OFFSET = 10**9  # a PageToken's offset: far beyond any list the sandbox holds
+# ASCII digits only: str.isdigit() and int() also take "²", "١٢" or "1_000", which Twilio
+# does not. Twenty digits bound the work (int() of 5,000 digits is slow, then raises).
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+
+
+def bounded_int(
+    value: object, name: str, *, low: int | None = None, high: int | None = None
+) -> int:
+    """The one integer reader for every numeric input (parameters, PageToken, workflow targets).
+
+    Takes a JSON integer or a string of ASCII digits (the docs quote numbers in workflow
+    configurations); anything else, or a number outside ``low..high``, is a
+    :class:`BadRequest` that names the input and the range: a 400, never a 500.
+    """
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip(" \t")):
+        number = int(value.strip(" \t"))
+    if number is None:
+        raise BadRequest(f"{name} must be a whole number{_range(low, high)}, got {_show(value)}")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise BadRequest(f"{name} must be a whole number{_range(low, high)}, got {_show(number)}")
+    return number
+
+
+def _range(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    if low is not None:
+        return f" of at least {low}"
+    return f" of at most {high}" if high is not None else ""
+
+
+def _show(value: object) -> str:
+    """A refused value, shortened: echoing 5,000 digits back helps no one."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value) if value.bit_length() < 128 else "a number that long"
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Params:
@@ -63,13 +112,7 @@ class Params:
         value = self.raw(name)
         if value is None:
             return None
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise BadRequest(f"{name} must be an integer, got {value!r}") from None
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise BadRequest(f"{name} must be between {low} and {high}, got {number}")
-        return number
+        return bounded_int(value, name, low=low, high=high)
 
     def enum(self, name: str, choices: Collection[str], *, fold: bool = False) -> str | None:
         value = self.raw(name)
@@ -124,10 +167,10 @@ class Params:
         size = self.int("PageSize", low=1, high=wire.MAX_PAGE_SIZE) or wire.DEFAULT_PAGE_SIZE
         token = self.raw("PageToken")
         if token:
-            if not token.startswith("PT") or not token[2:].isdigit():
-                raise BadRequest(f"PageToken {token!r} is not a token this server issued")
-            return size, int(token[2:])
-        page_number = self.int("Page", low=0) or 0
+            if not token.startswith("PT"):
+                raise BadRequest(f"PageToken {_show(token)} is not a token this server issued")
+            return size, bounded_int(token[2:], "PageToken's offset", low=0, high=MAX_OFFSET)
+        page_number = self.int("Page", low=0, high=MAX_OFFSET // size) or 0
         return size, page_number * size
 
 

@@ -20,12 +20,18 @@ from pathlib import Path
 
 from . import control_client
 from .app import SandboxConfig, create_app
+from .files import open_private_append, private_dir, private_file
 from .server import make_server, warn
 
 STATE_FILE = "sandbox.json"
 CREDENTIALS_FILE = "credentials.json"
 LOG_FILE = "sandbox.log"
 START_DEADLINE = 15.0
+CREDENTIAL_ENV_PREFIXES = (
+    "TASKROUTER_SANDBOX_AUTH_TOKEN",
+    "TASKROUTER_SANDBOX_ACCOUNT_SID",
+    "TASKROUTER_SANDBOX_EXTRA_ACCOUNTS",
+)
 
 
 class SandboxProcessError(RuntimeError):
@@ -57,7 +63,7 @@ def credentials(
                 f"{path} is damaged ({error}); delete it and the sandbox makes new credentials"
             ) from None
     made = Credentials(account_sid or "AC" + secrets.token_hex(16), secrets.token_hex(16))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump({"account_sid": made.account_sid, "auth_token": made.auth_token}, handle)
@@ -152,8 +158,8 @@ def start(data_dir: Path, host: str, port: int) -> str:
             "another port with TASKROUTER_SANDBOX_PORT"
         )
     credentials(data_dir)  # created before the child starts, so both agree
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
+    private_dir(data_dir)
+    log = os.fdopen(open_private_append(data_dir / LOG_FILE), "ab")  # handed to the child
     command = [
         sys.executable,
         "-m",
@@ -166,8 +172,12 @@ def start(data_dir: Path, host: str, port: int) -> str:
         "--data-dir",
         str(data_dir),
     ]
+    # The background instance uses the data dir's credentials (connect() reads them there),
+    # never a token the starting shell happens to export for a foreground `serve`.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CREDENTIAL_ENV_PREFIXES)}
     child = subprocess.Popen(
         command,
+        env=env,
         stdout=log,
         stderr=log,
         stdin=subprocess.DEVNULL,
@@ -175,7 +185,8 @@ def start(data_dir: Path, host: str, port: int) -> str:
         close_fds=True,
     )
     log.close()
-    (data_dir / STATE_FILE).write_text(json.dumps({"pid": child.pid, "host": host, "port": port}))
+    state_file = private_file(data_dir / STATE_FILE)
+    state_file.write_text(json.dumps({"pid": child.pid, "host": host, "port": port}))
     deadline = time.monotonic() + START_DEADLINE
     while time.monotonic() < deadline:
         if healthy(url, timeout=0.2):

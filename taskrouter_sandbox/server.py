@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from .params import bounded_int
 from .router import Request, Response
 
 if TYPE_CHECKING:
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taskrouter_sandbox")
 MAX_BODY = 2 * 1024 * 1024  # a workflow configuration may be ~1 MB
+# A connection that sends nothing (between keep-alive requests, or mid-request: a partial
+# request line, headers or body) for this long is closed, so stray connections of a room
+# cannot hold threads forever. The SDK's pool reconnects transparently.
+IDLE_TIMEOUT = 30.0
+# At most this many connections are served at once (one thread each); more are answered
+# 503 with Retry-After at once and closed, instead of piling up threads.
+MAX_CONNECTIONS = 256
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -33,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "TaskRouterSandbox/1"
     sandbox: Sandbox  # set on the subclass made by make_server
+    timeout = IDLE_TIMEOUT  # socket timeout: every read and write of the connection
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -69,12 +78,28 @@ class Handler(BaseHTTPRequestHandler):
             response = self.sandbox.handle(request)
         except ApiError as error:
             response = Response(error.status, error.body())
+        except TimeoutError:  # the body stopped arriving: give the thread back
+            self.close_connection = True
+            response = Response(408, ApiError(
+                f"The request body did not arrive within {self.timeout:g} s",
+                code=20408, status=408,
+            ).body())  # fmt: skip
         except Exception:  # a bug must still answer in Twilio's envelope, never hang
             log.exception("unhandled error for %s %s", method, self.path)
             response = Response(500, ApiError("Internal sandbox error; see its log").body())
         self._write(response)
 
     def _read_request(self, method: str) -> Request:
+        parts = urlsplit(self.path)
+        account_sid = ""
+        if not parts.path.startswith("/_sandbox/health"):
+            # Credentials first, from the headers alone: a stranger's body is never read,
+            # nor parsed (and the connection closes, since its body stays unread).
+            try:
+                account_sid = self._authenticate(self.headers.get("Authorization", ""))
+            except Unauthorized:
+                self.close_connection = True
+                raise
         length_header = self.headers.get("Content-Length", "0")  # present but empty: 400
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True  # the unread body must not be taken for a request
@@ -84,12 +109,10 @@ class Handler(BaseHTTPRequestHandler):
                 status=411,
             )
         try:
-            length = int(length_header)
-        except ValueError:
-            length = -1
-        if length < 0:
+            length = bounded_int(length_header, "Content-Length", low=0)
+        except BadRequest:
             self.close_connection = True
-            raise BadRequest(f"Content-Length must be a byte count, got {length_header!r}")
+            raise
         if length > MAX_BODY:
             self.close_connection = True
             raise PayloadTooLarge(f"Request body over {MAX_BODY} bytes")
@@ -99,7 +122,6 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest(
                 f"The body ended after {len(body)} of the {length} bytes its Content-Length says"
             )
-        parts = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         form: dict[str, list[str]] = {}
         content_type = headers.get("content-type", "")
@@ -112,9 +134,8 @@ class Handler(BaseHTTPRequestHandler):
             form=form,
             headers=headers,
             raw_body=body,
+            account_sid=account_sid,
         )
-        if not parts.path.startswith("/_sandbox/health"):
-            request.account_sid = self._authenticate(headers.get("authorization", ""))
         return request
 
     def _authenticate(self, header: str) -> str:
@@ -165,11 +186,57 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    max_connections = MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        super().server_activate()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: Any) -> None:
+        """Every thread is taken: 503 in Twilio's envelope, at once, and close."""
+        body = json.dumps(ApiError(
+            f"The sandbox serves {self.max_connections} connections at most; retry shortly",
+            code=20503, status=503,
+        ).body()).encode()  # fmt: skip
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            request.settimeout(1.0)
+            request.sendall(head.encode("latin-1") + body)
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
 
-def make_server(sandbox: Sandbox, host: str, port: int) -> SandboxHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"sandbox": sandbox})
-    return SandboxHTTPServer((host, port), handler)
+def make_server(
+    sandbox: Sandbox,
+    host: str,
+    port: int,
+    *,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
+) -> SandboxHTTPServer:
+    handler = type("BoundHandler", (Handler,), {"sandbox": sandbox, "timeout": idle_timeout})
+    server_class = type("BoundServer", (SandboxHTTPServer,), {"max_connections": max_connections})
+    return server_class((host, port), handler)
 
 
 def serve_in_thread(server: SandboxHTTPServer) -> threading.Thread:

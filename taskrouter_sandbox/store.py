@@ -94,6 +94,8 @@ class Store:
         self.listeners: list[
             Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
         ] = []
+        # (what, error): a listener failed after a commit; the sandbox records it and goes on
+        self.on_fault: Callable[[str, BaseException], None] = lambda what, error: None
         self._load()
 
     # -- reads ---------------------------------------------------------------------------
@@ -249,10 +251,17 @@ class Transaction:
             if exc_type is None and (self.puts or self.deletes or self.events):
                 self.store._commit(self.puts, self.deletes, self.events)
                 for listener in self.store.listeners:
-                    listener(list(self.puts.values()), list(self.deletes.values()), self.events)
+                    try:  # committed already: a failing listener must not undo the answer
+                        listener(list(self.puts.values()), list(self.deletes.values()), self.events)
+                    except Exception as error:
+                        name = getattr(listener, "__qualname__", repr(listener))
+                        self.store.on_fault(f"after-commit listener {name} failed", error)
             if exc_type is None:
                 for action in self.after_commit:
-                    action()
+                    try:
+                        action()
+                    except Exception as error:
+                        self.store.on_fault("an after-commit action failed", error)
         finally:
             self.store.lock.release()
 

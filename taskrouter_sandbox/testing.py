@@ -59,15 +59,19 @@ class SandboxProcess:
         command = [
             sys.executable, "-m", "taskrouter_sandbox", "serve",
             "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--account-sid", self.account_sid, "--auth-token", self.auth_token,
+            "--account-sid", self.account_sid,
         ]  # fmt: skip
+        # The token through the environment, not argv: argv is visible to every user of the
+        # host in ps.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "TASKROUTER_SANDBOX_AUTH_TOKEN": self.auth_token}  # fmt: skip
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             cwd=PACKAGE_ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None

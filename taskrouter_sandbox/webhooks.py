@@ -127,23 +127,30 @@ class Webhooks:
         """Store listener (under the lock, after commit): queue the workspace's event callbacks."""
         for event in events:
             row = event["row"]
-            ws = self.sandbox.store.get(row["workspace_sid"], "workspace")
-            if not isinstance(ws, Workspace) or not ws.event_callback_url:
-                continue
-            if ws.events_filter and row["event_type"] not in ws.events_filter.split(","):
-                continue
-            self.dispatcher.send_event(Delivery(
-                kind="event",
-                workspace_sid=ws.sid,
-                account_sid=ws.account_sid,
-                url=ws.event_callback_url,
-                params=event_params(row),
-                auth_token=self.sandbox.token_for(ws.account_sid),
-                event_type=row["event_type"],
-            ))  # fmt: skip
+            try:  # one event that cannot be turned into a callback must not cost the others
+                self._queue_event(row)
+            except Exception as error:
+                what = f"event {row.get('sid')} could not be queued"
+                self.sandbox.fault("event", row.get("resource_sid", ""), what, error)
         for record in deletes:
             if isinstance(record, Workspace):
                 self.dispatcher.forget(record.sid)  # its callback threads end with it
+
+    def _queue_event(self, row: dict[str, Any]) -> None:
+        ws = self.sandbox.store.get(row["workspace_sid"], "workspace")
+        if not isinstance(ws, Workspace) or not ws.event_callback_url:
+            return
+        if ws.events_filter and row["event_type"] not in ws.events_filter.split(","):
+            return
+        self.dispatcher.send_event(Delivery(
+            kind="event",
+            workspace_sid=ws.sid,
+            account_sid=ws.account_sid,
+            url=ws.event_callback_url,
+            params=event_params(row),
+            auth_token=self.sandbox.token_for(ws.account_sid),
+            event_type=row["event_type"],
+        ))  # fmt: skip
 
 
 def event_params(row: dict[str, Any]) -> dict[str, str]:

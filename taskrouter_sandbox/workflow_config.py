@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 
 from .errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
+from .params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 
+# Twilio's cap on a workflow Configuration, whitespace included (the OpenAPI description and
+# twilio.com/docs/taskrouter/limits, "Resource Configuration Limits"). It bounds the parse
+# (about a second at the cap), which runs outside the state lock.
 MAX_CONFIGURATION = 1_038_576
 TARGET_KEYS = {
     "queue",
@@ -85,6 +89,22 @@ def parse_configuration(text: str, queue_exists: Callable[[str], bool]) -> Routi
     return RoutingConfig(filters, default, frozenset(queues))
 
 
+def check_queues(config: RoutingConfig, queue_exists: Callable[[str], bool]) -> None:
+    """Every target names a queue of the workspace: the part of validation that needs the
+    store, so the (slow, up to ~1 MB) parse runs before the lock and only this under it."""
+    known = {queue: queue_exists(queue) for queue in config.queues}
+    places = [
+        (f"filters[{i}].targets[{j}]", target.queue)
+        for i, routing_filter in enumerate(config.filters)
+        for j, target in enumerate(routing_filter.targets)
+    ]
+    if config.default is not None:
+        places.append(("default_filter", config.default.queue))
+    for where, queue in places:
+        if not known[queue]:
+            raise BadRequest(f"{where} names TaskQueue {queue!r}, which is not in this workspace")
+
+
 def _filter(index: int, raw: object, queue_exists: Callable[[str], bool]) -> Filter:
     where = f"filters[{index}]"
     if not isinstance(raw, dict):
@@ -128,8 +148,8 @@ def _target(
             if expression is not None
             else None
         ),
-        priority=_integer(where, "priority", raw.get("priority"), low=0),
-        timeout=_integer(where, "timeout", raw.get("timeout"), low=1),
+        priority=_integer(where, "priority", raw.get("priority"), 0, MAX_PRIORITY),
+        timeout=_integer(where, "timeout", raw.get("timeout"), 1, MAX_TASK_TIMEOUT),
         order_by=_order_by(where, raw.get("order_by")),
         skip_if=_expression(f"{where}.skip_if", skip_if) if skip_if is not None else None,
         known_worker_sid=_optional_str(where, "known_worker_sid", raw),
@@ -146,14 +166,12 @@ def _expression(where: str, text: object, prefixes: tuple[str, ...] | None = Non
         raise BadRequest(f"{where} is invalid: {error}") from None
 
 
-def _integer(where: str, key: str, value: object, low: int) -> int | None:
+def _integer(where: str, key: str, value: object, low: int, high: int) -> int | None:
+    """A target's priority or timeout; the docs' examples quote numbers, so "30" counts.
+    Bounded: a timeout of 10**400 seconds would overflow the timer when the task arrives."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():  # the docs' examples quote numbers
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise BadRequest(f"{where}.{key} must be an integer >= {low}, got {value!r}")
-    return value
+    return bounded_int(value, f"{where}.{key}", low=low, high=high)
 
 
 def _order_by(where: str, value: object) -> tuple[tuple[str, bool], ...]:

@@ -39,6 +39,7 @@ from typing import Any
 from .. import wire
 from ..errors import BadRequest
 from ..models import Activity, Task, TaskChannel, TaskQueue, Worker, Workflow, Workspace
+from ..params import bounded_int
 from ..router import Context, Response, Routes, ok
 from ..routing import in_queue
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
@@ -48,6 +49,8 @@ routes = Routes()
 DEFAULT_MINUTES = 15
 MAX_MINUTES = 43_200  # Twilio keeps 30 days of statistics
 MAX_BULK = 50
+MAX_SPLITS = 10  # SplitByWaitTime thresholds in one query
+MAX_SPLIT = 30 * 86_400  # seconds: the statistics window is 30 days at most
 STATUSES = ("pending", "reserved", "assigned", "wrapping", "completed", "canceled")
 OPEN, WAITING = STATUSES[:4], STATUSES[:2]
 RESERVATION_COUNTS = {
@@ -122,11 +125,9 @@ def _splits(ctx: Context) -> list[int] | None:
     if raw is None:
         return None
     parts = [part.strip() for part in raw.split(",")]
-    if not all(part.isascii() and part.isdigit() for part in parts):
-        raise BadRequest(
-            f"SplitByWaitTime must be seconds separated by commas (20,60), got {raw!r}"
-        )
-    return sorted({int(part) for part in parts})
+    if len(parts) > MAX_SPLITS:
+        raise BadRequest(f"SplitByWaitTime takes at most {MAX_SPLITS} thresholds, got {len(parts)}")
+    return sorted({bounded_int(part, "SplitByWaitTime", low=0, high=MAX_SPLIT) for part in parts})
 
 
 def _query(ctx: Context, workspace_sid: str, cumulative: bool = True) -> Query:

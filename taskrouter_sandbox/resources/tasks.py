@@ -13,6 +13,7 @@ from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Task, Workflow, json_object, touch
+from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -26,8 +27,7 @@ from .common import (
 from .task_channels import find_channel
 
 routes = Routes()
-MAX_PRIORITY = 2_147_483_647
-MAX_TIMEOUT = 1_209_600
+MAX_TIMEOUT = MAX_TASK_TIMEOUT
 EARLIEST_START = -2_208_988_800.0  # 1900-01-01T00:00:00Z
 DEFAULT_TIMEOUT = 86_400
 STATUSES = ("pending", "reserved", "assigned", "canceled", "completed", "wrapping")
@@ -304,6 +304,8 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         for reservation in list(tx.group("reservation", "task_sid", Sid).values()):
             holders.append(reservation.worker_sid)  # type: ignore[attr-defined]
             tx.delete(reservation)
+        for call in tx.group("call", "task_sid", Sid).values():  # its simulated calls too
+            tx.delete(call)
         tx.delete(task)
         ctx.engine.release(tx, holders, now)  # a multitasking worker's slot is free again
         events.emit(tx, now, "task.deleted", task, f"Task {Sid} deleted", fields)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from .. import events, wire
 from ..errors import BadRequest
 from ..models import Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
-from ..workflow_config import parse_configuration
+from ..urls import check_callback_url
+from ..workflow_config import RoutingConfig, check_queues, parse_configuration
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
@@ -42,34 +42,22 @@ def render(flow: Workflow) -> dict[str, Any]:
 
 
 def _callback_url(ctx: Context, param: str) -> str | None:
-    value = ctx.params.str(param)
-    if value is None or value == "":
-        return value
-    try:
-        parts = urlsplit(value)
-        valid = parts.scheme in ("http", "https") and bool(parts.netloc)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:  # "http://[" or "http://host:99999999"
-        valid = False
-    if not valid:
-        raise BadRequest(f"{param} must be an absolute http(s) URL, got {value!r}")
-    return value
+    return check_callback_url(ctx.params.str(param), param)
 
 
-def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, Any]:
+def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
+    """The request's settings, validated *before* the state lock is taken: parsing a ~1 MB
+    Configuration takes a second or two, and all accounts share the lock (issue 19, defect 5).
+    What needs the store (do its queues exist?) is :func:`_check_in`'s, under the lock."""
     p = ctx.params
     out: dict[str, Any] = {}
     name = p.name()
     if name is not None:
         out["friendly_name"] = name
     configuration = p.str("Configuration")
+    parsed = None
     if configuration is not None:
-
-        def queue_exists(sid: str) -> bool:
-            queue = tx.get(sid, "task_queue")
-            return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
-
-        parse_configuration(configuration, queue_exists)
+        parsed = parse_configuration(configuration, lambda sid: True)
         out["configuration"] = configuration
     for param, attr in (
         ("AssignmentCallbackUrl", "assignment_callback_url"),
@@ -80,17 +68,29 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
     timeout = p.int("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
     if timeout is not None:
         out["task_reservation_timeout"] = timeout
-    return out
+    return out, parsed
+
+
+def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None) -> None:
+    if parsed is None:
+        return
+
+    def queue_exists(sid: str) -> bool:
+        queue = tx.get(sid, "task_queue")
+        return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
+
+    check_queues(parsed, queue_exists)
 
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     ctx.params.name(required=True)
     ctx.params.str("Configuration", required=True)
+    settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        settings = _settings(ctx, tx, ws.sid)
+        _check_in(tx, ws.sid, parsed)
         flow = Workflow(
             sid=wire.new_sid("WW"),
             account_sid=ws.account_sid,
@@ -100,6 +100,7 @@ def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
             **settings,
         )
         tx.put(flow)
+        ctx.engine.remember(flow, parsed)
         events.emit(
             tx,
             now,
@@ -131,10 +132,13 @@ def fetch_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
 def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     re_evaluate = ctx.params.bool("ReEvaluateTasks")
+    settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
-        flow = tx.put(touch(flow, now, **_settings(ctx, tx, WorkspaceSid)))
+        _check_in(tx, WorkspaceSid, parsed)
+        flow = tx.put(touch(flow, now, **settings))
+        ctx.engine.remember(flow, parsed)
         events.emit(
             tx,
             now,

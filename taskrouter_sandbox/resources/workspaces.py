@@ -15,6 +15,7 @@ from ..errors import BadRequest
 from ..models import Activity, TaskChannel, TaskQueue, Workflow, Workspace, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
+from ..urls import check_callback_url
 from .common import check_activity, list_response, workspace_of, ws_path
 from .workers import new_worker_channel
 
@@ -29,7 +30,8 @@ DEFAULT_CHANNELS = (
     ("Video", "video"),
     ("Email", "email"),
 )
-CHILD_KINDS = (
+CHILD_KINDS = (  # everything a workspace holds goes with it
+    "call",
     "reservation",
     "worker_channel",
     "task",
@@ -113,7 +115,7 @@ def create_workspace(ctx: Context) -> Response:
     template = p.enum("Template", ("NONE", "FIFO"), fold=True) or "NONE"
     multi = p.bool("MultiTaskEnabled")
     order = p.enum("PrioritizeQueueOrder", ("FIFO", "LIFO")) or "FIFO"
-    callback = p.str("EventCallbackUrl")
+    callback = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl") or None
     filter_ = _events_filter(ctx)
     now = ctx.now()
     account = ctx.request.account_sid
@@ -273,7 +275,8 @@ def update_workspace(ctx: Context, Sid: str) -> Response:
             if sid is not None:
                 changes[attr] = check_activity(tx, ws.sid, sid, param).sid
         if "EventCallbackUrl" in p:
-            changes["event_callback_url"] = p.str("EventCallbackUrl") or None
+            url = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl")
+            changes["event_callback_url"] = url or None
         if "EventsFilter" in p:
             changes["events_filter"] = _events_filter(ctx)
         multi = p.bool("MultiTaskEnabled")

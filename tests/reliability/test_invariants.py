@@ -4,9 +4,13 @@ A Hypothesis state machine drives the real twilio SDK against a real sandbox pro
 real Flask app answering the assignment callbacks. Its rules create, update, cancel, wrap,
 complete and delete tasks, create workers, flip their activities, accept and reject pending
 reservations over REST, change what the callback app answers (accept, ``{}``, reject into
-Offline, HTTP 500, a body that is not JSON), advance the sandbox clock and restart the sandbox
-on the same data dir (SIGTERM or SIGKILL). After every step, once the callback pipeline is
-quiet, one consistent snapshot read through the SDK must satisfy:
+Offline, HTTP 500, a body that is not JSON), edit the workflow under waiting tasks (fewer
+filters, other queues, step timeouts, a default filter, with or without ReEvaluateTasks), send
+hostile input (numbers ``isdigit()`` takes and ``int()`` refuses, 10**400 timeouts, callback
+URLs of other schemes, oversized attributes: each must be a 400 that changes nothing), advance
+the sandbox clock and restart the sandbox on the same data dir (SIGTERM or SIGKILL). After
+every step, once the callback pipeline is quiet, one consistent snapshot read through the SDK
+must satisfy:
 
 * a task's ``assignment_status`` agrees with its reservations: reserved <=> one pending at least;
   assigned / wrapping => exactly one accepted / wrapping; no task ever has two accepted;
@@ -19,7 +23,8 @@ quiet, one consistent snapshot read through the SDK must satisfy:
 * the Events resource tells the same story: task.created for every task, reservation.created
   and the event of its current status for every reservation;
 * at most one assignment callback per reservation, also across restarts;
-* no request is ever answered 5xx.
+* no request is ever answered 5xx, and no background item fails inside the sandbox (the
+  debugger log has no code 20500 entry: a timer thread that died would stop every timer).
 
 CI size: 15 runs of 30 steps; ``KIT_LONG=1``: 60 runs of 80 steps.
 """
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pytest
+import requests
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -61,7 +67,8 @@ SLACK = 2.0  # seconds of sandbox time a wall-clock timer may take to fire
 MAX_WORKERS = 5
 HELD = ("accepted", "wrapping", "completed")  # a reservation that was accepted at some point
 STATS: Counter[str] = Counter()
-FAULTS = ("restart_", "answer_http500", "answer_not-json")  # the faults a run injects
+FAULTS = ("restart_", "answer_http500", "answer_not-json", "hostile_")  # injected faults
+SANDBOX_FAULT = 20500  # debugger code of a background item that failed inside the sandbox
 
 
 @dataclass
@@ -109,6 +116,84 @@ def sdk(call: Callable[[], T]) -> T | TwilioRestException:
         return error
 
 
+def workflow_shape(
+    queues: dict[str, str], shape: str, timeout: int
+) -> tuple[dict[str, Any], set[str]]:
+    """A workflow configuration over the quickstart's queues, and the languages it routes."""
+    spanish = {"filter_friendly_name": "Spanish", "expression": 'selected_language == "es"',
+               "targets": [{"queue": queues["Spanish"]}]}  # fmt: skip
+    english = {"filter_friendly_name": "English", "expression": 'selected_language == "en"',
+               "targets": [{"queue": queues["English"]}]}  # fmt: skip
+    if shape == "timeouts":  # step timeouts: Spanish tasks overflow to English after a while
+        spanish["targets"] = [{"queue": queues["Spanish"], "timeout": timeout},
+                              {"queue": queues["English"], "timeout": timeout}]  # fmt: skip
+        english["targets"] = [{"queue": queues["English"], "timeout": timeout}]
+        return {"task_routing": {"filters": [spanish, english]}}, {"es", "en"}
+    if shape == "fewer":  # the English filter goes; everything else lands in Spanish
+        english["targets"] = [{"queue": queues["English"], "timeout": timeout}]
+        routing = {"filters": [english], "default_filter": {"queue": queues["Spanish"]}}
+        return {"task_routing": routing}, {"es", "en", "fr"}
+    if shape == "fewer_no_default":
+        return {"task_routing": {"filters": [spanish]}}, {"es"}
+    if shape == "swapped":
+        english["targets"] = [{"queue": queues["English"], "timeout": timeout}]
+        return {"task_routing": {"filters": [english, spanish]}}, {"es", "en"}
+    return {"task_routing": {"filters": [spanish, english]}}, {"es", "en"}
+
+
+def _flow_path(qs: Quickstart) -> str:
+    return f"/v1/Workspaces/{qs.sid}/Workflows/{qs.workflow_sid}"
+
+
+def _huge_timeout(qs: Quickstart, task_sid: str | None) -> tuple[str, str, dict[str, str]]:
+    configuration = {"task_routing": {"filters": [{"expression": "1==1", "targets": [
+        {"queue": qs.queues["English"], "timeout": 10**400}]}]}}  # fmt: skip
+    return "POST", _flow_path(qs), {"Configuration": json.dumps(configuration)}
+
+
+def _superscript_priority(qs: Quickstart, task_sid: str | None) -> tuple[str, str, dict[str, str]]:
+    configuration = {"task_routing": {"filters": [{"expression": "1==1", "targets": [
+        {"queue": qs.queues["English"], "priority": "²"}]}]}}  # fmt: skip
+    return "POST", _flow_path(qs), {"Configuration": json.dumps(configuration)}
+
+
+HostileRequest = tuple[str, str | None, dict[str, str]]
+HOSTILE: dict[str, Callable[[Quickstart, str | None], HostileRequest]] = {
+    "target_timeout_10e400": _huge_timeout,
+    "target_priority_superscript": _superscript_priority,
+    "page_token_superscript": lambda qs, t: (
+        "GET", f"/v1/Workspaces/{qs.sid}/Tasks?PageToken=PT%C2%B2", {}),
+    "page_token_5000_digits": lambda qs, t: (
+        "GET", f"/v1/Workspaces/{qs.sid}/Tasks?PageToken=PT{'9' * 5000}", {}),
+    "task_priority_arabic_digits": lambda qs, t: (
+        "POST", f"/v1/Workspaces/{qs.sid}/Tasks/{t}" if t else None, {"Priority": "١٢"}),
+    "task_timeout_huge": lambda qs, t: (
+        "POST", f"/v1/Workspaces/{qs.sid}/Tasks",
+        {"WorkflowSid": qs.workflow_sid, "Timeout": "1" * 5000}),
+    "event_callback_file_url": lambda qs, t: (
+        "POST", f"/v1/Workspaces/{qs.sid}", {"EventCallbackUrl": "file:///etc/passwd"}),
+    "assignment_callback_gopher": lambda qs, t: (
+        "POST", _flow_path(qs), {"AssignmentCallbackUrl": "gopher://127.0.0.1:25/x"}),
+    "attributes_oversized": lambda qs, t: (
+        "POST", f"/v1/Workspaces/{qs.sid}/Tasks/{t}" if t else None,
+        {"Attributes": json.dumps({"x": "y" * 5000})}),
+    "configuration_unknown_queue": lambda qs, t: (
+        "POST", _flow_path(qs), {"Configuration": json.dumps({"task_routing": {
+            "filters": [], "default_filter": {"queue": "WQ" + "0" * 32}}})}),
+}  # fmt: skip
+
+
+def raw_request(
+    sandbox: SandboxProcess, method: str, path: str, form: dict[str, str]
+) -> requests.Response:
+    """A request the SDK would not send (its own types refuse such values)."""
+    auth = (sandbox.account_sid, sandbox.auth_token)
+    url = f"{sandbox.url}{path}"
+    if method == "GET":
+        return requests.get(url, auth=auth, timeout=30)
+    return requests.post(url, data=form, auth=auth, timeout=30)
+
+
 class TaskRouterMachine(RuleBasedStateMachine):
     world: ClassVar[World]
 
@@ -123,6 +208,7 @@ class TaskRouterMachine(RuleBasedStateMachine):
         self.exempt: dict[str, set[str]] = defaultdict(set)
         self.chosen: dict[str, str] = {}  # worker -> activity the test last set (multi-tasking)
         self.workers_made = 0
+        self.routed = {"es", "en"}  # languages the current workflow routes (others: canceled)
         self.steps_since_restart = 0
         self.since: datetime = datetime.now(timezone.utc)
         self.event_mark = self.since  # events before it are all in self.events already
@@ -193,8 +279,9 @@ class TaskRouterMachine(RuleBasedStateMachine):
             **kwargs,
         )
         self.known[task.sid] = Known(last_updated=task.date_updated.timestamp())
-        # "fr" matches no filter: canceled at once (the sandbox's documented decision).
-        wanted = ("canceled",) if language == "fr" else ("pending", "reserved")
+        # A language the workflow does not route ("fr"; "en" with the English filter edited
+        # away and no default) matches no filter: canceled at once (the documented decision).
+        wanted = ("pending", "reserved") if language in self.routed else ("canceled",)
         assert task.assignment_status in wanted, (language, task.assignment_status)
         STATS["create_task"] += 1
 
@@ -339,6 +426,45 @@ class TaskRouterMachine(RuleBasedStateMachine):
         else:
             receiver.answer("/assignment", body="{not json")
         STATS[f"answer_{answer}"] += 1
+
+    # -- workflow edits and hostile input ------------------------------------------------
+
+    @precondition(lambda self: self.qs is not None)
+    @rule(
+        shape=st.sampled_from(["quickstart", "timeouts", "fewer", "fewer_no_default", "swapped"]),
+        timeout=st.sampled_from([30, 200, 900]),
+        re_evaluate=st.booleans(),
+    )
+    def edit_workflow(self, shape: str, timeout: int, re_evaluate: bool) -> None:
+        """Change the routing under waiting tasks: their filter/step positions may no longer
+        exist (the defect that once killed the timer thread for everyone)."""
+        qs = self._qs()
+        configuration, routed = workflow_shape(qs.queues, shape, timeout)
+        flow = sdk(lambda: qs.ws.workflows(qs.workflow_sid).update(
+            configuration=json.dumps(configuration), re_evaluate_tasks=re_evaluate,
+        ))  # fmt: skip
+        assert not isinstance(flow, TwilioRestException), flow
+        self.routed = routed
+        STATS[f"edit_workflow_{shape}"] += 1
+
+    @precondition(lambda self: self.qs is not None)
+    @rule(kind=st.sampled_from(sorted(HOSTILE)), pick=st.integers(0, 999))
+    def hostile_input(self, kind: str, pick: int) -> None:
+        """A careless or hostile request: a 400 in Twilio's envelope that changes nothing."""
+        qs = self._qs()
+        before = qs.ws.workflows(qs.workflow_sid).fetch().configuration
+        targets = self._live_tasks() or [None]
+        task_sid = self._pick(targets, pick)
+        method, path, form = HOSTILE[kind](qs, task_sid)
+        if path is None:
+            STATS["nothing_to_do"] += 1
+            return
+        response = raw_request(self.world.sandbox, method, path, form)
+        assert response.status_code == 400, (kind, response.status_code, response.text[:300])
+        body = response.json()
+        assert body["status"] == 400 and isinstance(body["code"], int), body
+        assert qs.ws.workflows(qs.workflow_sid).fetch().configuration == before
+        STATS[f"hostile_{kind}"] += 1
 
     # -- time and faults -------------------------------------------------------------------
 
@@ -553,7 +679,10 @@ class TaskRouterMachine(RuleBasedStateMachine):
         world, ws = self.world, self._qs().ws
         for _ in range(10):
             log = settle(world.sandbox, world.receiver, ws, self._qs().sid, *world.started)
-            errors = [e for e in log if e["message"].startswith("sandbox error")]
+            errors = [
+                e for e in log
+                if e["message"].startswith("sandbox error") or e["code"] == SANDBOX_FAULT
+            ]  # fmt: skip
             assert not errors, errors
             started = sandbox_now(world.sandbox)
             before = ws.events.list(start_date=self.event_mark, page_size=1000)

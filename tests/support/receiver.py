@@ -31,6 +31,7 @@ class Received:
     form: dict[str, str]
     signature_valid: bool
     at: float
+    authorization: str | None = None  # the Authorization header, if the caller sent one
 
 
 class Receiver:
@@ -49,7 +50,10 @@ class Receiver:
                 url, form, request.headers.get("X-Twilio-Signature", "")
             )
             with self._lock:
-                self.received.append(Received("/" + name, form, valid, time.monotonic()))
+                self.received.append(
+                    Received("/" + name, form, valid, time.monotonic(),
+                             request.headers.get("Authorization"))
+                )  # fmt: skip
             answer = self.answers.get("/" + name, Answer(body="", status=204))
             if answer.delay:
                 time.sleep(answer.delay)
