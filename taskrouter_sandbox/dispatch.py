@@ -55,6 +55,9 @@ class Delivery:
     reservation_sid: str | None = None
     fallback_url: str | None = None
     event_type: str | None = None
+    # When it was queued: a delivery from before a reset belongs to state that is gone, and its
+    # late outcome must not reappear in the emptied debugger log.
+    queued_at: float = field(default_factory=time.monotonic, repr=False, compare=False)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class Dispatcher:
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_SIZE)
         self._local = threading.local()
         self._closed = False
+        self._cleared_at = 0.0  # time.monotonic() of the last reset
 
     # -- sending --------------------------------------------------------------------------
 
@@ -259,6 +263,8 @@ class Dispatcher:
             "answer": outcome.body[:1000].decode("utf-8", "replace") if outcome.body else None,
         }
         with self._lock:
+            if delivery.queued_at < self._cleared_at:
+                return  # queued before a reset: its workspace no longer exists
             self._log.append(entry)
 
     def entries(self, account_sid: str) -> list[dict[str, Any]]:
@@ -268,6 +274,7 @@ class Dispatcher:
     def clear(self) -> None:
         with self._lock:
             self._log.clear()
+            self._cleared_at = time.monotonic()
 
     def forget(self, workspace_sid: str) -> None:
         """The workspace is gone: its lane and pool finish what they hold, then end."""

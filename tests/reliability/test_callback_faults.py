@@ -252,3 +252,17 @@ def test_callback_server_logs_the_500_its_instruction_caused(
     callback_server.instruction = {"instruction": "accept"}
     nothing_lost(qs, sandbox, task, reservation, callback_server.assignment_url)
     assert [r.status for r in callback_server.assignments] == [500, 200]
+
+
+def test_a_callback_in_flight_during_a_reset_leaves_no_entry_behind(
+    client: Client, sandbox: SandboxProcess, receiver: Receiver
+) -> None:
+    """A reset empties the debugger log for good: a callback that was on its way when the
+    sandbox was reset (a workshop resetting between exercises) must not reappear in it."""
+    receiver.answer("/assignment", body="no", status=500, content_type="text/plain", delay=1.0)
+    qs = build_quickstart(client, receiver.url("/assignment"))
+    reserve_alice(qs)
+    receiver.wait_for("/assignment")  # the callback is in flight, its answer 1 s away
+    sandbox.reset()
+    time.sleep(1.5)  # the late 500 arrives; the sandbox records nothing of the old workspace
+    assert callback_log(sandbox) == []

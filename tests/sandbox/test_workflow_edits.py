@@ -93,6 +93,9 @@ def test_a_re_ordered_workflow_does_not_apply_another_queue_s_target(
     filters[0]["targets"][0]["queue"], filters[1]["targets"][0]["queue"] = (
         filters[1]["targets"][0]["queue"], filters[0]["targets"][0]["queue"],
     )  # fmt: skip
+    # Target timeouts count from the task's age (issue 13): give the new step room beyond
+    # the 61 s the task will be old when it re-enters, or it would fall through at once.
+    filters[1]["targets"][0]["timeout"] = 120
     qs.ws.workflows(qs.workflow_sid).update(configuration=json.dumps(swapped))
     sandbox.advance(61)
     moved = qs.task(task.sid)
