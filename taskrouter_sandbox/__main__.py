@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account-sid", default=None)
     parser.add_argument("--auth-token", default=None)
     parser.add_argument(
+        "--event-bridge-port", type=int, default=0,
+        help="port of the event bridge for the TaskRouter JS SDK (0: any free port; -1: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--extra-account",
         action="append",
         default=[],
@@ -73,7 +77,9 @@ def _account(value: str) -> tuple[str, str]:
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
     if args.command == "serve":
         extra = tuple(args.extra_account)
-        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
+        bridge_port = None if args.event_bridge_port < 0 else args.event_bridge_port
+        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra,
+                      bridge_port)  # fmt: skip
         return 0
     if args.command == "start":
         url = process.start(data_dir, args.host, port)

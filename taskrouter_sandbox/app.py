@@ -10,6 +10,7 @@ from typing import Any
 from . import control
 from .clock import Clock
 from .engine import Engine
+from .event_bridge import control as event_bridge_control
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
@@ -53,7 +54,8 @@ class Sandbox:
         self.webhooks = Webhooks(self)
         self.engine.on_reservation = self.webhooks.reservation_created
         self.store.listeners.append(self.webhooks.committed)
-        self.router = Router(*ROUTES, control.routes)
+        self.router = Router(*ROUTES, control.routes, event_bridge_control.routes)
+        self.event_bridge: Any = None  # set by event_bridge.start() in a serving process
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None
 

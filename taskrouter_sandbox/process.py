@@ -79,8 +79,10 @@ def serve(
     account_sid: str | None = None,
     auth_token: str | None = None,
     extra_accounts: tuple[tuple[str, str], ...] = (),
+    event_bridge_port: int | None = 0,
 ) -> None:
-    """Serve in the foreground until SIGINT/SIGTERM."""
+    """Serve in the foreground until SIGINT/SIGTERM; with the JS SDK's event bridge on
+    ``event_bridge_port`` (0: any free port, None: none; see docs/event-bridge.md)."""
     creds = credentials(data_dir, account_sid, auth_token)
     config = SandboxConfig(
         creds.account_sid, creds.auth_token, data_dir, host, port, extra_accounts
@@ -108,6 +110,7 @@ def serve(
     thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     thread.start()
     sandbox.start_timers()
+    bridge = None if event_bridge_port is None else _start_bridge(sandbox, host, event_bridge_port)
     actual_port = server.server_address[1]
     extra = f" and {len(extra_accounts)} more" if extra_accounts else ""
     print(
@@ -115,12 +118,28 @@ def serve(
         f"(account {creds.account_sid}{extra}, data in {data_dir})",
         flush=True,
     )
+    if bridge is not None:
+        print(f"Event bridge for the JS SDK on {bridge.eb_server}", flush=True)
     try:
         stop.wait()
     finally:
+        if bridge is not None:
+            bridge.close()
         server.shutdown()
         server.server_close()
         sandbox.close()
+
+
+def _start_bridge(sandbox: object, host: str, port: int):  # -> EventBridge
+    from . import event_bridge
+
+    try:
+        return event_bridge.start(sandbox, host, port)  # type: ignore[arg-type]
+    except OSError as error:
+        raise SandboxProcessError(
+            f"Cannot listen on {host}:{port} for the event bridge ({error.strerror}); "
+            "pass another --event-bridge-port (0 picks a free one)"
+        ) from None
 
 
 def state(data_dir: Path) -> dict | None:
