@@ -107,10 +107,11 @@ def serve(
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    # before the HTTP server answers: whoever finds it healthy finds the bridge too
+    bridge = None if event_bridge_port is None else _start_bridge(sandbox, host, event_bridge_port)
     thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     thread.start()
     sandbox.start_timers()
-    bridge = None if event_bridge_port is None else _start_bridge(sandbox, host, event_bridge_port)
     actual_port = server.server_address[1]
     extra = f" and {len(extra_accounts)} more" if extra_accounts else ""
     print(
