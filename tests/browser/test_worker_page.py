@@ -99,6 +99,9 @@ def test_page_connects_gets_a_reservation_and_accepts_it(alice_page, client, qs)
     task = _workspace(client, qs).tasks(task_sid).fetch()
     assert task.assignment_status == "assigned"
     page.wait_for_selector("#activity:text-is('Busy')", timeout=WAIT_MS)  # the queue's activity
+    page.click("#reservations li[data-status=accepted] button:text-is('Complete')")
+    page.wait_for_selector("#log li:text-is('reservation completed')", timeout=WAIT_MS)
+    assert _workspace(client, qs).tasks(task_sid).fetch().assignment_status == "completed"
 
 
 def test_reject_in_the_page_sends_the_task_to_bob(alice_page, client, qs):
