@@ -223,3 +223,79 @@ def test_close_existing_sessions_ends_the_older_connection(bridge, qs, open_stre
     newer = open_stream(token, closeExistingSessions="true")
     newer.next()
     assert older.closed.wait(5)
+
+
+def test_worker_channel_task_wrapup_and_rescind_events(bridge, qs, client, open_stream):
+    token, paths = bridge.token(qs), _paths(qs)
+    alice = open_stream(token)
+    alice.next("init")
+    workspace = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    me = workspace.workers(qs.workers["Alice"])
+    me.update(attributes=json.dumps({"languages": ["en", "es"], "team": "blue"}))
+    updated = alice.next("worker.attributes.update")["payload"]
+    assert json.loads(updated["attributes"])["team"] == "blue"
+    channel = next(c for c in me.worker_channels.list() if c.task_channel_unique_name == "default")
+    me.worker_channels(channel.sid).update(capacity=2)
+    assert alice.next("worker.capacity.update")["payload"]["configured_capacity"] == 2
+    me.worker_channels(channel.sid).update(available=False)
+    assert alice.next("worker.channel.availability.update")["payload"]["available"] is False
+    me.worker_channels(channel.sid).update(available=True, capacity=1)
+    # a reservation on a task whose attributes change: task.updated reaches its holder
+    _set_activity(client, qs, "Alice", "Idle")
+    task_sid = _task(client, qs, "es")
+    reservation = alice.next("reservation.created")["payload"]
+    workspace.tasks(task_sid).update(attributes=json.dumps({"selected_language": "es", "vip": 1}))
+    assert json.loads(alice.next("task.updated")["payload"]["attributes"])["vip"] == 1
+    status, body = bridge.call(
+        token, WORKER.format(**paths) + f"/Reservations/{reservation['sid']}"
+    )
+    assert status == 200 and body["payload"]["task"]["sid"] == task_sid
+    status, body = bridge.call(token, WORKSPACE.format(**paths) + f"/Tasks/{task_sid}")
+    assert status == 200 and body["payload"]["queue_name"].endswith("Spanish")
+    bridge.call(token, WORKER.format(**paths) + f"/Reservations/{reservation['sid']}", "POST",
+                {"ReservationStatus": "accepted"})  # fmt: skip
+    status, _ = bridge.call(token, WORKSPACE.format(**paths) + f"/Tasks/{task_sid}", "POST",
+                            {"AssignmentStatus": "wrapping", "Reason": "call ended"})  # fmt: skip
+    assert status == 200
+    types = []
+    while not {"task.wrapup", "reservation.wrapup"} <= set(types):
+        types.append(alice.next()["event_type"])
+    workspace.tasks(task_sid).update(assignment_status="completed", reason="done")
+    # two reservations for one task; Bob accepts, Alice's is rescinded
+    english = workspace.task_queues(qs.queues["English"])
+    english.update(max_reserved_workers=2)
+    _set_activity(client, qs, "Alice", "Idle")
+    _set_activity(client, qs, "Bob", "Idle")
+    shared = _task(client, qs, "en")
+    mine = alice.next("reservation.created")["payload"]
+    assert mine["task"]["sid"] == shared
+    held = workspace.tasks(shared).reservations.list(reservation_status="pending")
+    bobs = next(r for r in held if r.worker_sid == qs.workers["Bob"])
+    workspace.tasks(shared).reservations(bobs.sid).update(reservation_status="accepted")
+    assert alice.next("reservation.rescinded")["payload"]["sid"] == mine["sid"]
+
+
+def test_create_task_from_the_worker(bridge, qs):
+    token, paths = bridge.token(qs), _paths(qs)
+    status, body = bridge.call(token, WORKSPACE.format(**paths) + "/Tasks", "POST", {
+        "WorkflowSid": qs.workflow_sid, "Attributes": {"selected_language": "en"}})  # fmt: skip
+    assert status == 200 and body["payload"]["sid"].startswith("WT")
+    assert json.loads(body["payload"]["attributes"]) == {"selected_language": "en"}
+
+
+def test_an_idle_connection_gets_blank_heartbeats() -> None:
+    from taskrouter_sandbox.event_bridge.hub import Connection
+    from taskrouter_sandbox.event_bridge.tokens import WorkerGrant
+
+    connection = Connection(WorkerGrant("AC", "WS", "WK", 0.0))
+    sent: list[str] = []
+
+    def send(message: str) -> None:
+        sent.append(message)
+        if len(sent) == 3:
+            connection.close()
+
+    connection.put("init", {"channel_id": "WK"})
+    connection.pump(send, heartbeat=0.01)
+    assert json.loads(sent[0])["event_type"] == "init"
+    assert sent[1:] == [" ", " "]  # the SDK's Heartbeat counts any message; blank ones only as that
