@@ -299,3 +299,19 @@ def test_an_idle_connection_gets_blank_heartbeats() -> None:
     connection.pump(send, heartbeat=0.01)
     assert json.loads(sent[0])["event_type"] == "init"
     assert sent[1:] == [" ", " "]  # the SDK's Heartbeat counts any message; blank ones only as that
+
+
+def test_dequeue_from_the_page_connects_a_phone_task(bridge, qs, client, open_stream):
+    token, paths = bridge.token(qs), _paths(qs)
+    alice = open_stream(token)
+    _set_activity(client, qs, "Alice", "Idle")
+    attributes = {"selected_language": "es", "call_sid": "CA" + "7" * 32, "to": "+15550002222"}
+    workspace = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    task = workspace.tasks.create(workflow_sid=qs.workflow_sid, attributes=json.dumps(attributes))
+    offered = alice.next("reservation.created")["payload"]
+    status, body = bridge.call(token, WORKER.format(**paths) + f"/Reservations/{offered['sid']}",
+                               "POST", {"Instruction": "dequeue",
+                                        "DequeueFrom": "+15550001111"})  # fmt: skip
+    assert status == 200, body
+    assert alice.next("reservation.accepted")["payload"]["sid"] == offered["sid"]
+    assert workspace.tasks(task.sid).fetch().assignment_status == "assigned"
