@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -49,16 +50,27 @@ class Connection:
         self.closed.set()
         self.messages.put(None)
 
-    def pump(self, send: Callable[[str], None], heartbeat: float = HEARTBEAT_SECONDS) -> None:
-        """Send queued messages until closed; a blank message when idle is the heartbeat."""
-        while not self.closed.is_set():
+    def pump(
+        self,
+        send: Callable[[str], None],
+        alive: Callable[[], bool] = lambda: True,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        poll: float = 0.25,
+    ) -> None:
+        """Send queued messages until closed here or by the client (``alive`` turns false);
+        a blank message after ``heartbeat`` seconds of silence is the heartbeat."""
+        last_sent = time.monotonic()
+        while not self.closed.is_set() and alive():
             try:
-                message = self.messages.get(timeout=heartbeat)
+                message = self.messages.get(timeout=poll)
             except queue.Empty:
+                if time.monotonic() - last_sent < heartbeat:
+                    continue
                 message = " "  # the SDK treats any message as a beat; blank ones only as that
             if message is None:
                 return
             send(message)
+            last_sent = time.monotonic()
 
 
 class Hub:
@@ -75,7 +87,7 @@ class Hub:
         with self.sandbox.store.lock:  # no commit between init and the first event
             if close_existing:
                 self.drop(grant.worker_sid)
-            lifetime_ms = max(int((grant.expires - self.sandbox.clock.now()) * 1000), 0)
+            lifetime_ms = max(int((grant.expires - time.time()) * 1000), 0)
             connection.put("init", {
                 "channel_id": grant.worker_sid,
                 "account_sid": grant.account_sid,

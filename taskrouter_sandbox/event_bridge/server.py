@@ -14,8 +14,10 @@ WebSocket protocol: one thread per connection, which only sends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from ..app import Sandbox
 
 PATH = "/v1/wschannels"
+CLOSE_WAIT = 1.0  # seconds to wait for the client to answer our close frame
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -51,6 +54,16 @@ class UpgradeDone(Response):
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         raise ConnectionError("WebSocket closed")
+
+
+def _end(ws: Server, environ: dict[str, Any]) -> None:
+    """Close the WebSocket, then the TCP connection: werkzeug would otherwise keep the socket
+    open, waiting for another HTTP request on it, and the client would wait for the close."""
+    with contextlib.suppress(ConnectionClosed, OSError):
+        ws.close()
+        ws.thread.join(CLOSE_WAIT)  # the client's close frame, answered by simple-websocket
+    with contextlib.suppress(OSError):
+        environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
 
 
 def _json(status: int, body: Any) -> Response:
@@ -83,12 +96,12 @@ def create_wsgi_app(sandbox: Sandbox, hub: Hub) -> Flask:
         ws = Server(request.environ, ping_interval=None)
         connection = hub.connect(grant, close_existing)
         try:
-            connection.pump(ws.send)
+            connection.pump(ws.send, alive=lambda: bool(ws.connected))
         except ConnectionClosed:
             pass
         finally:
             hub.disconnect(connection)
-            ws.close()
+            _end(ws, request.environ)
         return UpgradeDone()
 
     return app

@@ -17,6 +17,7 @@ resource, so it takes the account's own SID and auth token as the key (``iss`` =
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +55,16 @@ class WorkerGrant:
     account_sid: str
     workspace_sid: str
     worker_sid: str
-    expires: float
+    expires: float  # epoch seconds, wall clock
 
 
 def verify(sandbox: Sandbox, token: str | None) -> WorkerGrant:
-    """The token's grant, or :class:`TokenRefused`. Expiry is judged by the sandbox clock."""
+    """The token's grant, or :class:`TokenRefused`.
+
+    Expiry is judged on the wall clock, the clock the token was made on (``AccessToken`` uses
+    ``time.time()``), not on the sandbox clock: notebooks move that one forward by hours, and a
+    token made a second ago must still work afterwards.
+    """
     if not token:
         raise TokenRefused(403, "No token: pass the worker's Access Token")
     try:
@@ -82,7 +88,7 @@ def verify(sandbox: Sandbox, token: str | None) -> WorkerGrant:
     expires = claims.get("exp")
     if not isinstance(expires, (int, float)):
         raise TokenRefused(403, "The token has no expiry (exp)")
-    if expires <= sandbox.clock.now():
+    if expires <= time.time():
         raise TokenRefused(401, "The token has expired (How to fix: make a new one and call "
                            "worker.updateToken(newToken))")  # fmt: skip
     grant = (claims.get("grants") or {}).get("task_router")

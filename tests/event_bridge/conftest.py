@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from simple_websocket import Client as WebSocketClient
-from simple_websocket import ConnectionClosed
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as websocket_connect
 
 from helpers.quickstart import Quickstart, ensure_quickstart
 from taskrouter_sandbox.testing import SandboxProcess
@@ -57,18 +58,17 @@ class Bridge:
 
 @dataclass
 class Stream:
-    """A WebSocket to the bridge, read on a thread into a queue of parsed messages."""
+    """A WebSocket to the bridge (the ``websockets`` library's client, another implementation
+    than the server's), read on a thread into a queue of parsed messages."""
 
-    ws: WebSocketClient
+    ws: ClientConnection
     messages: queue.Queue[dict[str, Any] | str] = field(default_factory=queue.Queue)
     closed: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         try:
-            while True:
-                data = self.ws.receive()
-                if data is None:
-                    continue
+            for data in self.ws:
+                assert isinstance(data, str), "the bridge sends text frames"
                 self.messages.put(json.loads(data) if data.strip() else data)
         except ConnectionClosed:
             pass
@@ -110,7 +110,9 @@ def open_stream(bridge: Bridge) -> Iterator[Any]:
 
     def open_(token: str, **query: str) -> Stream:
         extra = "".join(f"&{k}={v}" for k, v in query.items())
-        ws = WebSocketClient.connect(f"{bridge.ws_server}?token={token}{extra}")
+        ws = websocket_connect(
+            f"{bridge.ws_server}?token={token}{extra}", open_timeout=10, legacy=True
+        )
         stream = Stream(ws)
         threading.Thread(target=stream.run, daemon=True).start()
         streams.append(stream)

@@ -167,8 +167,9 @@ def test_reject_and_timeout_and_rescind_reach_the_worker(bridge, qs, client, ope
 def test_expired_and_forged_tokens_are_refused(bridge, qs):
     good = bridge.token(qs)
     assert _upgrade(bridge, good) == 101
-    expired = bridge.token(qs, ttl=60)
-    bridge.sandbox.advance(120)
+    bridge.sandbox.advance(7200)  # the sandbox clock does not age tokens: they live in real time
+    assert _upgrade(bridge, good) == 101
+    expired = bridge.token(qs, ttl=-60)  # made an hour ago with a 59-minute lifetime, as it were
     assert _upgrade(bridge, expired) == 401
     status, body = bridge.call(expired, WORKER.format(**_paths(qs)))
     assert status == 401 and "expired" in body["message"]
@@ -296,7 +297,7 @@ def test_an_idle_connection_gets_blank_heartbeats() -> None:
             connection.close()
 
     connection.put("init", {"channel_id": "WK"})
-    connection.pump(send, heartbeat=0.01)
+    connection.pump(send, heartbeat=0.01, poll=0.002)
     assert json.loads(sent[0])["event_type"] == "init"
     assert sent[1:] == [" ", " "]  # the SDK's Heartbeat counts any message; blank ones only as that
 
