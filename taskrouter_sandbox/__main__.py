@@ -25,6 +25,10 @@ credentials.json (mode 0600) and sandbox.log in the data dir.
 control plane (Basic auth with the sandbox's credentials, except health):
   GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
   GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls, POST /_sandbox/calls/CA…
+  GET /_sandbox/event-bridge (the JS SDK's ebServer/wsServer), POST /_sandbox/event-bridge/drop
+
+event bridge: `serve` also serves the TaskRouter JS SDK's event bridge on loopback
+(--event-bridge-port, default 0 = a free port; see docs/event-bridge.md).
 """
 
 
