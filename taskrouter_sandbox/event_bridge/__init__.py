@@ -2,7 +2,7 @@
 
 ``docs/event-bridge.md`` is the protocol, read from the SDK's source. Modules: ``tokens``
 (the Access Token check), ``payloads`` (records in the bridge's shapes), ``hub`` (connections
-and the store listener that feeds them), ``requests`` (the HTTP endpoint's REST calls),
+and the store listener that feeds them), ``calls`` (the SDK's REST calls through the HTTP endpoint),
 ``server`` (the loopback WSGI server) and ``control`` (``/_sandbox/event-bridge``).
 
 The server module imports Flask and simple-websocket; nothing here is loaded until a sandbox

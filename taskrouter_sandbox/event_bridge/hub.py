@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 HEARTBEAT_SECONDS = 15.0  # "A heart beat is sent every 15 secs by EBS" (EventBridgeSignaling)
 WORKER_EVENTS = ("worker.activity.update", "worker.attributes.update")
 CHANNEL_EVENTS = ("worker.capacity.update", "worker.channel.availability.update")
+LET_GO = ("rejected", "timeout", "rescinded")  # their workers no longer hold the task
 TASK_EVENTS = ("task.updated", "task.canceled", "task.completed", "task.wrapup")
 
 
@@ -156,6 +157,7 @@ class Hub:
             if not isinstance(record, Task):
                 return []
             payload = payloads.task(record, store, now)
-            holders = {r.worker_sid for r in store.group("reservation", "task_sid", sid).values()}
+            held = store.group("reservation", "task_sid", sid).values()
+            holders = {r.worker_sid for r in held if r.reservation_status not in LET_GO}
             return [(worker_sid, payload) for worker_sid in sorted(holders)]
         return []

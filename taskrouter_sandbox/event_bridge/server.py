@@ -4,7 +4,7 @@
   (``init`` first, then events and a blank heartbeat every 15 s); a refused token is answered
   before the upgrade with 401 (expired) or 403 (anything else), so the browser's WebSocket
   fails and the SDK emits ``error`` + ``disconnected``, then retries with backoff.
-* ``POST`` carries the SDK's REST calls (:mod:`.requests`).
+* ``POST`` carries the SDK's REST calls (:mod:`.calls`).
 * ``OPTIONS``: CORS preflight, since the worker page is served from another origin (the
   learner's Flask app) and the SDK sends the non-simple headers ``apiVersion``/``clientVersion``.
 
@@ -25,13 +25,14 @@ from flask import Flask, Response, request
 from simple_websocket import ConnectionClosed, Server
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import requests, tokens
+from . import calls, tokens
 from .hub import Hub
 
 if TYPE_CHECKING:
     from ..app import Sandbox
 
 PATH = "/v1/wschannels"
+MAX_BODY = 1 << 20  # an SDK call is a few kB; attributes are capped far below this
 CLOSE_WAIT = 1.0  # seconds to wait for the client to answer our close frame
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -72,6 +73,7 @@ def _json(status: int, body: Any) -> Response:
 
 def create_wsgi_app(sandbox: Sandbox, hub: Hub) -> Flask:
     app = Flask("taskrouter_sandbox.event_bridge")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # werkzeug answers 413 beyond it
 
     @app.route(PATH, methods=["GET", "POST", "OPTIONS"])
     def wschannels() -> Response:
@@ -81,8 +83,8 @@ def create_wsgi_app(sandbox: Sandbox, hub: Hub) -> Flask:
             return _json(400, {"message": "Open this URL as a WebSocket (?token=...)"})
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            return _json(200, requests.handle(sandbox, request.get_data(), headers))
-        except requests.BridgeError as error:
+            return _json(200, calls.handle(sandbox, request.get_data(), headers))
+        except calls.BridgeError as error:
             return _json(error.status, error.body())
 
     # werkzeug routes WebSocket handshakes only to rules marked websocket=True

@@ -316,3 +316,15 @@ def test_dequeue_from_the_page_connects_a_phone_task(bridge, qs, client, open_st
     assert status == 200, body
     assert alice.next("reservation.accepted")["payload"]["sid"] == offered["sid"]
     assert workspace.tasks(task.sid).fetch().assignment_status == "assigned"
+
+
+def test_bad_bodies_get_clear_refusals(bridge):
+    parts = urlsplit(bridge.eb_server)
+    for body, status, said in ((b"not json", 400, "not JSON"), (b"[1]", 400, "JSON object"),
+                               (b"x" * (2 << 20), 413, "")):  # fmt: skip
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn.request("POST", parts.path, body=body, headers={"apiVersion": "v1"})
+        response = conn.getresponse()
+        assert response.status == status
+        assert said in response.read().decode(errors="replace")
+        conn.close()
