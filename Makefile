@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
+.PHONY: worker-sdk lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
+## worker-sdk: the TaskRouter JS SDK (pinned in worker_page_js/) bundled for the worker page
+WORKER_SDK := worker_page_js/dist/twilio-taskrouter-2.1.1.js
+$(WORKER_SDK): worker_page_js/package.json worker_page_js/package-lock.json worker_page_js/entry.js
+	cd worker_page_js && npm ci --no-audit --no-fund --loglevel=error && npm run -s build
+
+worker-sdk: $(WORKER_SDK)
+
 ## lab: set up, start the sandbox and open JupyterLab on notebooks/ (sandbox mode)
 lab: $(VENV)/.runtime
+	@$(MAKE) -s worker-sdk || echo "note: notebook 06's worker page needs Node.js and npm (make worker-sdk); the other notebooks do not"
 	$(BIN)/python -m helpers.lab
 
 ## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(WORKER_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

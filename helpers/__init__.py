@@ -25,10 +25,12 @@ from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
+    from .access_tokens import worker_options, worker_token
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
     from .widgets import ActivitySwitcher, EventLog, TaskBoard
+    from .worker_page import WorkerPage
 
 # Imported on first use: Flask, pyngrok, ipywidgets and matplotlib add about a second to
 # `import helpers` (a notebook's first cell, every script), and most cells need none of them.
@@ -44,6 +46,9 @@ _LAZY = {
     "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
+    "WorkerPage": ".worker_page",
+    "worker_token": ".access_tokens",
+    "worker_options": ".access_tokens",
 }
 
 
@@ -68,6 +73,7 @@ __all__ = [
     "TaskBoard",
     "TunnelError",
     "WaitTimeout",
+    "WorkerPage",
     "WorkspaceView",
     "advance_clock",
     "close_tunnels",
@@ -86,4 +92,6 @@ __all__ = [
     "tidy_up",
     "wait_for",
     "wait_for_task",
+    "worker_options",
+    "worker_token",
 ]

@@ -41,6 +41,10 @@ control plane (Basic auth with the sandbox's credentials, except health):
   GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
   GET /_sandbox/callbacks[?WorkspaceSid=WS…] (callbacks and background faults, code 20500),
   GET /_sandbox/calls, POST /_sandbox/calls/CA…
+  GET /_sandbox/event-bridge (the JS SDK's ebServer/wsServer), POST /_sandbox/event-bridge/drop
+
+event bridge: `serve` also serves the TaskRouter JS SDK's event bridge on loopback
+(--event-bridge-port, default 0 = a free port; see docs/event-bridge.md).
 """
 
 
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         metavar="FILE",
         help=f"serve: read the main account's token from FILE (or set ${TOKEN_ENV})",
     )
+    parser.add_argument(
+        "--event-bridge-port", type=int, default=0,
+        help="port of the event bridge for the TaskRouter JS SDK (0: any free port; -1: none)",
+    )  # fmt: skip
     parser.add_argument(
         "--extra-account",
         action="append",
@@ -154,7 +162,9 @@ def _read_secret_file(parser: argparse.ArgumentParser, path: Path, flag: str) ->
 def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
     if args.command == "serve":
         extra = tuple(args.extra_account)
-        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra)
+        bridge_port = None if args.event_bridge_port < 0 else args.event_bridge_port
+        process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra,
+                      bridge_port)  # fmt: skip
         return 0
     if args.command == "start":
         url = process.start(data_dir, args.host, port)

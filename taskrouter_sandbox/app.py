@@ -11,6 +11,7 @@ from typing import Any
 from . import control
 from .clock import Clock
 from .engine import Engine
+from .event_bridge import control as event_bridge_control
 from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
@@ -57,7 +58,8 @@ class Sandbox:
         self.engine.on_fault = self.fault
         self.store.on_fault = lambda what, error: self.fault("commit", "", what, error)
         self.store.listeners.append(self.webhooks.committed)
-        self.router = Router(*ROUTES, control.routes)
+        self.router = Router(*ROUTES, control.routes, event_bridge_control.routes)
+        self.event_bridge: Any = None  # set by event_bridge.start() in a serving process
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None
 

@@ -85,8 +85,10 @@ def serve(
     account_sid: str | None = None,
     auth_token: str | None = None,
     extra_accounts: tuple[tuple[str, str], ...] = (),
+    event_bridge_port: int | None = 0,
 ) -> None:
-    """Serve in the foreground until SIGINT/SIGTERM."""
+    """Serve in the foreground until SIGINT/SIGTERM; with the JS SDK's event bridge on
+    ``event_bridge_port`` (0: any free port, None: none; see docs/event-bridge.md)."""
     creds = credentials(data_dir, account_sid, auth_token)
     config = SandboxConfig(
         creds.account_sid, creds.auth_token, data_dir, host, port, extra_accounts
@@ -111,6 +113,8 @@ def serve(
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    # before the HTTP server answers: whoever finds it healthy finds the bridge too
+    bridge = None if event_bridge_port is None else _start_bridge(sandbox, host, event_bridge_port)
     thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     thread.start()
     sandbox.start_timers()
@@ -121,12 +125,28 @@ def serve(
         f"(account {creds.account_sid}{extra}, data in {data_dir})",
         flush=True,
     )
+    if bridge is not None:
+        print(f"Event bridge for the JS SDK on {bridge.eb_server}", flush=True)
     try:
         stop.wait()
     finally:
+        if bridge is not None:
+            bridge.close()
         server.shutdown()
         server.server_close()
         sandbox.close()
+
+
+def _start_bridge(sandbox: object, host: str, port: int):  # -> EventBridge
+    from . import event_bridge
+
+    try:
+        return event_bridge.start(sandbox, host, port)  # type: ignore[arg-type]
+    except OSError as error:
+        raise SandboxProcessError(
+            f"Cannot listen on {host}:{port} for the event bridge ({error.strerror}); "
+            "pass another --event-bridge-port (0 picks a free one)"
+        ) from None
 
 
 def state(data_dir: Path) -> dict | None:

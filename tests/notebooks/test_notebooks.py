@@ -129,6 +129,20 @@ def test_04_events(kit: Kit) -> None:
     assert_no_secret(notebook, kit)
 
 
+def test_06_worker_page(kit: Kit) -> None:
+    """The Python side of the page (nbclient has no browser): tokens, the bridge's requests,
+    reservation accepted, completed, rejected to Bob, activities in agreement."""
+    notebook = kit.run("06-the-worker-page.ipynb")
+    qs = quickstart(kit)
+    text = outputs_text(notebook)
+    for seen in ("task_router", "ebServer", "new TaskRouter.Worker", "now offered to Bob: True",
+                 "page and switcher agree: Alice is Offline"):  # fmt: skip
+        assert seen in text, seen
+    assert all(t.assignment_status in ("completed", "canceled") for t in kit.tasks(qs))
+    assert kit.worker(qs, "Alice").activity_name == "Offline"
+    assert_no_secret(notebook, kit)
+
+
 def test_99_clean_up(kit: Kit) -> None:
     kit.run("02-accept-via-the-assignment-callback.ipynb")
     kit.run("99-clean-up.ipynb")
@@ -172,5 +186,5 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
 
 
 def test_every_notebook_is_tested() -> None:
-    tested = {"00", "01", "02", "03", "04", "99"}
+    tested = {"00", "01", "02", "03", "04", "06", "99"}
     assert {p.name[:2] for p in NOTEBOOKS} == tested, os.listdir(KIT_ROOT / "notebooks")
