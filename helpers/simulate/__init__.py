@@ -41,7 +41,8 @@ def simulate(scenario: Scenario, design: Design, client: Client | None = None,
 
 
 def compare_designs(scenario: Scenario, designs: Sequence[Design], client: Client | None = None,
-                    service_level: int = 20, sample_every: float | None = 300.0) -> Comparison:  # fmt: skip
+                    service_level: int = 20,
+                    sample_every: float | None = 300.0) -> Comparison:  # fmt: skip
     """The same seeded day against each design; side by side, with the configuration diffs."""
     return compare(designs, lambda d: simulate(scenario, d, client, service_level, sample_every))
 

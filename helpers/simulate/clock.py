@@ -32,8 +32,11 @@ class SandboxClock:
     def __init__(self, client: Client) -> None:
         http_client = getattr(client, "http_client", None)
         if not isinstance(http_client, SandboxHttpClient):
-            raise KitError("A simulated day runs only on the sandbox's clock: Twilio's clock "
-                           "cannot jump, and the driver would place real calls", LIVE_HINT)  # fmt: skip
+            message = (
+                "A simulated day runs only on the sandbox's clock: Twilio's clock "
+                "cannot jump, and the driver would create real tasks"
+            )
+            raise KitError(message, LIVE_HINT)
         parts = urllib.parse.urlsplit(http_client.target)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
         token = base64.b64encode(f"{client.username}:{client.password}".encode()).decode()

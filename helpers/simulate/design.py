@@ -98,5 +98,5 @@ def language_routing(overflow_after: int | None = None, key: str = "selected_lan
 
 def single_queue(name: str = "single FIFO queue") -> Design:
     """Every task to one queue that every worker is in: the M/M/c system of queueing theory."""
-    return Design(name, {"Everyone": "1==1"},
-                  {"task_routing": {"filters": [], "default_filter": {"queue": "Everyone"}}})  # fmt: skip
+    routing = {"filters": [], "default_filter": {"queue": "Everyone"}}
+    return Design(name, {"Everyone": "1==1"}, {"task_routing": routing})

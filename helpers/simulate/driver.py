@@ -13,8 +13,8 @@ its meaning (an agent's softphone, or Flex, accepts over the API in the same way
 
 How Twilio ends what a caller does:
 
-* a caller who hangs up while waiting: the task is **canceled** (TaskRouter does it for a task
-  made by ``<Enqueue>``, see the TwiML ``<Enqueue>`` docs); a pending reservation is canceled with it;
+* a caller who hangs up while waiting: the task is **canceled** (TaskRouter does so itself for a
+  task made by TwiML ``<Enqueue>``, per its docs); a pending reservation is canceled with it;
 * after the talk time: the task goes to ``wrapping`` (Flex's after-call work; the slot stays held),
   then to ``completed`` with a ``Reason``, which frees the agent's slot and routes the next task.
 
@@ -26,6 +26,7 @@ reservation, the start of her shift), and a routing step that times out while th
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import math
@@ -248,10 +249,9 @@ class Driver:
     def _abandon(self, state: CallState) -> None:
         if state.status not in ("waiting", "reserved"):
             return
-        try:
+        # Already canceled when the design's last step timed out: the caller is gone either way.
+        with contextlib.suppress(TwilioRestException):
             self.ws.tasks(state.task_sid).update(assignment_status="canceled", reason=HANGUP)
-        except TwilioRestException:  # the workflow canceled it already (its last step timed out)
-            pass
         self.run_.requests += 1
         was_reserved, state.status = state.status == "reserved", "abandoned"
         self.waiting.pop(state.call.index, None)
@@ -287,11 +287,9 @@ class Driver:
         """Callers nobody will ever answer (no agent left on shift) are canceled, not lost."""
         for state in self.calls:
             if state.status in ("waiting", "reserved"):
-                try:
+                with contextlib.suppress(TwilioRestException):
                     self.ws.tasks(state.task_sid).update(assignment_status="canceled",
                                                          reason=DAY_OVER)  # fmt: skip
-                except TwilioRestException:
-                    pass
                 state.status = "unanswered"
 
 

@@ -88,8 +88,8 @@ class Arrivals:
                            "pass calls per hour, e.g. Arrivals(per_hour=120)")  # fmt: skip
         for key, shares in self.mix.items():
             if not shares or any(w < 0 for w in shares.values()) or sum(shares.values()) <= 0:
-                raise KitError(f"The shares of {key!r} must be >= 0 with a positive sum",
-                               'e.g. mix={"selected_language": {"es": 0.3, "en": 0.7}}')  # fmt: skip
+                example = 'e.g. mix={"selected_language": {"es": 0.3, "en": 0.7}}'
+                raise KitError(f"The shares of {key!r} must be >= 0 with a positive sum", example)
 
 
 @dataclass(frozen=True)
