@@ -100,8 +100,8 @@ class Call:
     at: float  # seconds from the start of the day
     attributes: dict[str, Any]
     handle: float  # talk time once accepted
-    wrap_up: float  # after-call work, the task in `wrapping`
-    patience: float  # how long the caller waits before hanging up (inf: never)
+    wrap_up: float = 0.0  # after-call work, the task in `wrapping`
+    patience: float = math.inf  # how long the caller waits before hanging up
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ class Scenario:
     wrap_up: Duration | None = None
     patience: Duration | None = None
     accept_after: float = 0.0  # seconds between the reservation and the agent's accept
+    script: tuple[Call, ...] | None = None  # exact callers instead of drawn ones (a replay)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "agents", tuple(self.agents))
@@ -135,6 +136,8 @@ class Scenario:
 
     def calls(self) -> list[Call]:
         """The day's callers, the same list for the same scenario (and seed), every time."""
+        if self.script is not None:
+            return sorted(self.script, key=lambda c: (c.at, c.index))
         rng = random.Random(self.seed)
         calls: list[Call] = []
         at = rng.expovariate(self.arrivals.per_hour / HOUR)
