@@ -9,6 +9,7 @@ helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+results = helpers.simulate(scenario, design)   # a seeded day on the sandbox's clock (07)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
+    from .experiment import compare_designs, simulate
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
@@ -44,6 +46,8 @@ _LAZY = {
     "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
+    "simulate": ".experiment",
+    "compare_designs": ".experiment",
 }
 
 
@@ -71,6 +75,7 @@ __all__ = [
     "WorkspaceView",
     "advance_clock",
     "close_tunnels",
+    "compare_designs",
     "connect",
     "end_call",
     "ensure_quickstart",
@@ -82,6 +87,7 @@ __all__ = [
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "simulate",
     "stop_callback_servers",
     "tidy_up",
     "wait_for",

@@ -9,8 +9,8 @@ import pytest
 from twilio.rest import Client
 
 from helpers.errors import KitError
-from helpers.simulate import Agent, Arrivals, Call, Design, Duration, Scenario, simulate
-from helpers.simulate.design import single_queue
+from helpers.experiment import Agent, Arrivals, Call, Design, Duration, Scenario, simulate
+from helpers.experiment.design import single_queue
 
 
 def day(calls: list[Call], **kw: object) -> Scenario:

@@ -14,8 +14,8 @@ import math
 import pytest
 from twilio.rest import Client
 
-from helpers.simulate import Arrivals, Duration, Scenario, agents, language_routing, simulate
-from helpers.simulate.design import single_queue
+from helpers.experiment import Arrivals, Duration, Scenario, agents, language_routing, simulate
+from helpers.experiment.design import single_queue
 
 AGENTS, HANDLE_S, PER_HOUR, HOURS = 2, 60.0, 72.0, 28.0  # a = 1.2 Erlangs, rho = 0.6, ~2000 calls
 

@@ -1,10 +1,10 @@
 """Experiments on the sandbox's clock: a seeded day of calls through the real SDK, measured by
 TaskRouter's own Statistics and Events.
 
-    from helpers.simulate import Scenario, Arrivals, Duration, agents, language_routing
+    from helpers.experiment import Scenario, Arrivals, Duration, agents, language_routing
     day = Scenario(agents=agents(10, languages=["en"]), arrivals=Arrivals(per_hour=100),
                    handle_time=Duration.exponential(240), hours=8, seed=7)
-    results = helpers.simulate(day, language_routing())        # a table in Jupyter; .plot()
+    results = helpers.experiment(day, language_routing())        # a table in Jupyter; .plot()
     both = helpers.compare_designs(day, [language_routing(), language_routing(30)])
 """
 

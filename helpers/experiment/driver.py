@@ -187,6 +187,8 @@ class Driver:
             self._reserved(state, r.sid, r.worker_sid)
 
     def _pending_for_agent(self, agent: AgentState) -> None:
+        if not self.waiting:
+            return  # nobody is waiting without a reservation: a free agent gets nothing
         self.run_.requests += 1
         for r in self.ws.workers(agent.sid).reservations.list(reservation_status="pending"):
             state = self.by_task.get(r.task_sid)
