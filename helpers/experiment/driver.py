@@ -13,10 +13,14 @@ its meaning (an agent's softphone, or Flex, accepts over the API in the same way
 
 How Twilio ends what a caller does:
 
-* a caller who hangs up while waiting: the task is **canceled** (TaskRouter does so itself for a
-  task made by TwiML ``<Enqueue>``, per its docs); a pending reservation is canceled with it;
-* after the talk time: the task goes to ``wrapping`` (Flex's after-call work; the slot stays held),
-  then to ``completed`` with a ``Reason``, which frees the agent's slot and routes the next task.
+* a caller who hangs up while waiting: the task is **canceled** — TaskRouter does so itself for a
+  task made by TwiML ``<Enqueue>`` (https://www.twilio.com/docs/taskrouter/twiml-queue-calls);
+  a pending reservation is canceled with it. The driver cancels over REST with ``Reason``
+  "caller hung up" (TaskRouter's own wording for that case is not documented);
+* after the talk time: the task goes to ``wrapping`` (after-call work; in a multi-tasking
+  workspace the slot stays held), then to ``completed`` with a ``Reason``, which frees the
+  agent's slot and routes the next task
+  (https://www.twilio.com/docs/taskrouter/lifecycle-task-state).
 
 Reservations appear in four places only: a new task (its ``assignment_status`` says
 ``reserved``), an agent who gets a free slot (completion, a caller hanging up on her pending
