@@ -15,6 +15,7 @@ tasks_canceled``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -84,6 +85,11 @@ class Results:
     def rows(self) -> list[Figures]:
         return [self.overall, *self.segments, *self.queues]
 
+    def records(self) -> list[dict[str, Any]]:
+        """The table as plain dicts, e.g. for ``pandas.DataFrame(results.records())``."""
+        return [{"design": self.design, **dataclasses.asdict(f), "abandon_rate": f.abandon_rate}
+                for f in self.rows()]  # fmt: skip
+
     def waits(self, segment: str | None = None) -> list[float]:
         return sorted(c.wait for c in self.calls if c.accepted is not None and c.wait is not None
                       and (segment is None or c.segment == segment))  # fmt: skip
@@ -129,16 +135,17 @@ def figures(label: str, records: list[CallRecord], threshold: float) -> Figures:
     )  # fmt: skip
 
 
-def queue_figures(label: str, stats: Any, threshold: int) -> Figures:
+def queue_figures(label: str, stats: dict[str, Any], threshold: int) -> Figures:
     """A row from a TaskQueue's cumulative statistics, as TaskRouter counts it."""
-    accepted, canceled = int(stats.reservations_accepted or 0), int(stats.tasks_canceled or 0)
-    split = (stats.split_by_wait_time or {}).get(str(threshold), {})
+    accepted = int(stats.get("reservations_accepted") or 0)
+    canceled = int(stats.get("tasks_canceled") or 0)
+    split = (stats.get("split_by_wait_time") or {}).get(str(threshold), {})
     within = int(split.get("below", {}).get("reservations_accepted", 0))
-    waits = stats.wait_duration_until_accepted or {}
-    longest = max(float(waits.get("max", 0)),
-                  float((stats.wait_duration_until_canceled or {}).get("max", 0)))  # fmt: skip
+    waits = stats.get("wait_duration_until_accepted") or {}
+    gave_up = stats.get("wait_duration_until_canceled") or {}
+    longest = max(float(waits.get("max", 0)), float(gave_up.get("max", 0)))
     handled = accepted + canceled
-    return Figures(label, int(getattr(stats, "tasks_entered", 0) or handled), accepted, canceled,
+    return Figures(label, int(stats.get("tasks_entered") or handled), accepted, canceled,
                    within / handled if handled else 0.0, float(waits.get("avg", 0)),
                    float("nan"), longest, float("nan"))  # fmt: skip
 
@@ -172,10 +179,10 @@ def collect(client: Client, scenario: Scenario, run: Run, threshold: int, design
     segments = sorted({c.segment for c in calls})
     stats_args = {"start_date": _iso(int(start) - 1), "end_date": _iso(int(end) + 1),
                   "split_by_wait_time": str(threshold)}  # fmt: skip
-    queues = []
-    for qname, qsid in run.queue_sids.items():
-        stats = ws.task_queues(qsid).cumulative_statistics().fetch(**stats_args)
-        queues.append(queue_figures(f"queue {qname}", stats, threshold))
+    # Every queue's statistics in one request (TaskRouter's TaskQueues/Statistics list).
+    by_sid = {q.task_queue_sid: q.cumulative for q in ws.task_queues.statistics.list(**stats_args)}
+    queues = [queue_figures(f"queue {qname}", by_sid.get(qsid) or {}, threshold)
+              for qname, qsid in run.queue_sids.items()]  # fmt: skip
     workspace_stats = ws.cumulative_statistics().fetch(**stats_args)
     return Results(
         design=design, seed=scenario.seed, service_level_seconds=threshold,

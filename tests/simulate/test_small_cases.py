@@ -39,6 +39,9 @@ def test_callers_hang_up_after_their_patience(client: Client) -> None:
     (queue,) = results.queues  # TaskRouter's own cumulative statistics agree
     assert (queue.answered, queue.abandoned) == (2, 2)
     assert queue.longest_wait == pytest.approx(80, abs=1)
+    workspace = results.statistics["workspace_cumulative"]
+    assert (workspace["reservations_accepted"], workspace["tasks_canceled"]) == (2, 2)
+    assert results.records()[0]["abandon_rate"] == 0.5
     ws = client.taskrouter.v1.workspaces(results.workspace_sid)
     reasons = [e.event_data["task_canceled_reason"] for e in ws.events.list(
         event_type="task.canceled", minutes=600)]  # fmt: skip
