@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._html import escape
 from .design import Design, diff
+from .report import COLUMNS, comparison_rows, html_table
 from .results import Results
 
 
@@ -30,9 +32,10 @@ class Comparison:
         return next(f for f in result.rows() if f.label == label)
 
     def _repr_html_(self) -> str:
-        from .report import comparison_html
-
-        return comparison_html(self)
+        parts = [html_table(["", "design", *COLUMNS], comparison_rows(self))]
+        for title, text in self.diffs():
+            parts.append(f"<p><b>{escape(title)}</b></p><pre>{escape(text)}</pre>")
+        return "".join(parts)
 
     def plot(self, **kwargs: Any) -> Any:
         from .plots import plot_comparison

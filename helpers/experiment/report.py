@@ -1,4 +1,4 @@
-"""Tables of results: HTML (through the kit's one escaping path) and plain text."""
+"""Table rows of results, as HTML (through the kit's one escaping path) or plain text."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def cells(f: Figures) -> list[str]:
             pct(f.waited_share)]  # fmt: skip
 
 
-def _html_table(head: list[str], rows: list[list[str]]) -> str:
+def html_table(head: list[str], rows: list[list[str]]) -> str:
+    """A plain HTML table; every cell escaped."""
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows)  # fmt: skip
@@ -36,16 +37,6 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 
 def results_rows(r: Results) -> list[list[str]]:
     return [[f.label, *cells(f)] for f in r.rows()]
-
-
-def results_html(r: Results) -> str:
-    busy = sorted(r.occupancy.values())
-    occ = (f"occupancy per agent: {100 * busy[0]:.0f}–{100 * busy[-1]:.0f} % "
-           f"(mean {100 * sum(busy) / len(busy):.0f} %)") if busy else ""  # fmt: skip
-    head = (f"<p><b>{escape(r.design)}</b>, seed {r.seed}: service level = answered within "
-            f"{r.service_level_seconds} s; {escape(occ)}; {r.requests:,} API requests in "
-            f"{r.wall_seconds:.1f} s of wall time.</p>")  # fmt: skip
-    return head + _html_table(["", *COLUMNS], results_rows(r))
 
 
 def results_text(r: Results) -> str:
@@ -63,10 +54,3 @@ def comparison_rows(c: Comparison) -> list[list[str]]:
             if f is not None:
                 rows.append([label, r.design, *cells(f)])
     return rows
-
-
-def comparison_html(c: Comparison) -> str:
-    parts = [_html_table(["", "design", *COLUMNS], comparison_rows(c))]
-    for title, text in c.diffs():
-        parts.append(f"<p><b>{escape(title)}</b></p><pre>{escape(text)}</pre>")
-    return "".join(parts)

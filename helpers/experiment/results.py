@@ -23,8 +23,10 @@ from typing import Any
 
 from twilio.rest import Client
 
+from .._html import escape
 from .driver import Run
 from .model import Scenario
+from .report import COLUMNS, html_table, results_rows
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,13 @@ class Results:
                       and (segment is None or c.segment == segment))  # fmt: skip
 
     def _repr_html_(self) -> str:
-        from .report import results_html
-
-        return results_html(self)
+        busy = sorted(self.occupancy.values())
+        occupancy = (f"occupancy per agent {100 * busy[0]:.0f}–{100 * busy[-1]:.0f} % "
+                     f"(mean {100 * sum(busy) / len(busy):.0f} %); ") if busy else ""  # fmt: skip
+        head = (f"<p><b>{escape(self.design)}</b>, seed {self.seed}: service level = answered "
+                f"within {self.service_level_seconds} s; {escape(occupancy)}{self.requests:,} "
+                f"API requests in {self.wall_seconds:.1f} s of wall time.</p>")  # fmt: skip
+        return head + html_table(["", *COLUMNS], results_rows(self))
 
     def plot(self, **kwargs: Any) -> Any:
         from .plots import plot_results

@@ -53,7 +53,9 @@ def test_wrap_up_holds_the_agent_then_frees_her(client: Client) -> None:
     # waits until 80 (50 s), done at 160. Call 2 at 200: answered at once, done at 280.
     # Busy 80 + 80 + 80 = 240 s of the 280 s on shift.
     calls = [Call(i, at, {}, 60, wrap_up=20) for i, at in enumerate((0, 30, 200))]
-    results = simulate(day(calls), single_queue(), client=client, sample_every=None)
+    hostile = single_queue("<img src=x onerror=alert(1)>")  # a name is text, never markup
+    results = simulate(day(calls), hostile, client=client, sample_every=None)
+    assert "<img" not in results._repr_html_() and "&lt;img src=x" in results._repr_html_()
     assert outcomes(results) == [("answered", 0.0), ("answered", 50.0), ("answered", 0.0)]
     assert results.occupancy["Solo"] == pytest.approx(240 / 280, abs=0.01)
     ws = client.taskrouter.v1.workspaces(results.workspace_sid)
