@@ -139,8 +139,13 @@ def test_07_experiment(kit: Kit, monkeypatch: pytest.MonkeyPatch) -> None:
         statuses = {t.assignment_status for t in api.workspaces(sid).tasks.list()}
         assert statuses <= {"completed", "canceled"}, statuses  # the day ran to its end
     text = outputs_text(notebook)
-    for seen in ("selected_language=es", "queue Everyone", '+            \\"timeout\\": 30',
-                 "image/png", "overflow after 30 s</b>, seed 7"):
+    for seen in (
+        "selected_language=es",
+        "queue Everyone",
+        '+            \\"timeout\\": 30',
+        "image/png",
+        "overflow after 30 s</b>, seed 7",
+    ):
         assert seen in text, seen
     assert_no_secret(notebook, kit)
 
