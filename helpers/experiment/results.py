@@ -115,9 +115,18 @@ def _iso(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def _events(ws: Any, event_type: str, start: float, end: float) -> list[Any]:
-    return ws.events.list(event_type=event_type, start_date=_iso(int(start) - 1),
-                          end_date=_iso(int(end) + 1), page_size=1000)  # fmt: skip
+def _events(ws: Any, event_type: str, start: float, end: float, window: float = 3600) -> list:
+    """Events of one type between two times, an hour's window per request (deduplicated: the
+    windows' edges are inclusive). Short windows keep each answer to about one page."""
+    seen: dict[str, Any] = {}
+    at = float(int(start) - 1)
+    while at <= end:
+        upper = min(at + window, float(int(end) + 1))
+        for event in ws.events.list(event_type=event_type, start_date=_iso(at),
+                                    end_date=_iso(upper), page_size=1000):  # fmt: skip
+            seen.setdefault(event.sid, event)
+        at = upper  # both edges inclusive: an event on the edge comes twice, kept once
+    return sorted(seen.values(), key=lambda e: e.event_date_ms)
 
 
 def _percentile(values: list[float], share: float) -> float:
