@@ -151,6 +151,8 @@ class Driver:
         self.now = 0.0
         while self._heap:
             at, _, kind, key = heapq.heappop(self._heap)
+            if self._stale(kind, key):
+                continue  # e.g. the patience of a caller who was answered: no clock move
             self._move_to(at)
             handlers[kind](key)
         self._close_day()
@@ -158,6 +160,15 @@ class Driver:
         run.wall_seconds = time.perf_counter() - started
         self.clock.close()
         return run
+
+    @staticmethod
+    def _stale(kind: str, key: Any) -> bool:
+        if kind == "abandon":
+            return key.status not in ("waiting", "reserved")
+        if kind == "accept":
+            state, reservation_sid = key
+            return state.status != "reserved" or state.reservation_sid != reservation_sid
+        return False
 
     def _move_to(self, at: float) -> None:
         before = self.now
