@@ -69,11 +69,12 @@ class SandboxClock:
     def now(self) -> float:
         return time.time() + self.offset
 
-    def advance_to(self, when: float) -> bool:
+    def advance_to(self, when: float, force: bool = False) -> bool:
         """Move the sandbox to ``when`` (epoch seconds) unless it is already there; fires
-        every timer that falls due before it returns."""
-        delta = when - self.now()
-        if delta <= 0.0005:
+        every timer that falls due before it returns. ``force``: ask even when there is nothing
+        to move (``Advance=0``), to fire the timers that are due now."""
+        delta = max(when - self.now(), 0.0)
+        if delta <= 0.0005 and not force:
             return False
         self._call("POST", "/_sandbox/clock", {"Advance": f"{delta:.6f}"})
         self.offset += delta

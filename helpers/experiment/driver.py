@@ -56,6 +56,7 @@ class CallState:
     task_sid: str = ""
     reservation_sid: str = ""
     agent: str = ""
+    entered: float = 0.0  # seconds from the day's start, read just after the task's creation
 
 
 @dataclass
@@ -173,13 +174,18 @@ class Driver:
     def _move_to(self, at: float) -> None:
         before = self.now
         self.now = at
-        if self.clock.advance_to(self.run_.start + at):
+        crossed = bool(self._boundaries) and self._crossed(before, at)
+        # When a step may have timed out, the clock request is made even with nothing to move:
+        # it fires every due timer before it answers, so the look-up that follows sees them.
+        if self.clock.advance_to(self.run_.start + at, force=crossed):
             self.run_.requests += 1
-            if self._boundaries and self._crossed(before, at):
-                self._reserved_by_timers()
+        if crossed:
+            self._reserved_by_timers()
 
     def _crossed(self, before: float, after: float) -> bool:
-        return any(before < s.call.at + b <= after
+        # s.entered is the sandbox's time just after the task was created (a few ms after its
+        # stamp), so a step's timer is due by s.entered + b at the latest.
+        return any(before < s.entered + b <= after
                    for s in self.waiting.values() for b in self._boundaries)  # fmt: skip
 
     # -- what callers and agents do -----------------------------------------------------------
@@ -189,6 +195,7 @@ class Driver:
                                     attributes=json.dumps(state.call.attributes))  # fmt: skip
         self.run_.requests += 1
         state.task_sid, state.status = task.sid, "waiting"
+        state.entered = self.clock.now() - self.run_.start
         self.waiting[state.call.index] = state
         self.by_task[task.sid] = state
         if math.isfinite(state.call.patience):
