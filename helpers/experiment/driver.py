@@ -44,6 +44,7 @@ from twilio.rest import Client
 from .clock import SandboxClock
 from .design import Design
 from .model import Call, Scenario
+from .transport import driver_client
 
 HANGUP = "caller hung up"  # the task's Reason when a waiting caller abandons
 DAY_OVER = "simulated day ended before an agent answered"
@@ -87,8 +88,9 @@ class Run:
 class Driver:
     def __init__(self, client: Client, scenario: Scenario, design: Design,
                  sample_every: float | None = 300.0) -> None:  # fmt: skip
-        self.clock = SandboxClock(client)
-        self.client, self.scenario, self.design = client, scenario, design
+        self.clock = SandboxClock(client)  # refuses a live client before anything is sent
+        self.client = driver_client(client)  # the same SDK, a lighter transport (transport.py)
+        self.scenario, self.design = scenario, design
         self.sample_every = sample_every
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
@@ -160,6 +162,7 @@ class Driver:
         run.end = self.clock.now()
         run.wall_seconds = time.perf_counter() - started
         self.clock.close()
+        self.client.http_client.close()  # type: ignore[attr-defined]
         return run
 
     @staticmethod

@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from helpers.errors import KitError
+from helpers.errors import KitError, SandboxError
 from helpers.experiment import Agent, Arrivals, Call, Design, Duration, Scenario, simulate
 from helpers.experiment.design import single_queue
+from helpers.experiment.transport import driver_client
 
 
 def day(calls: list[Call], **kw: object) -> Scenario:
@@ -99,3 +101,14 @@ def test_bad_input_says_how_to_fix() -> None:
     with pytest.raises(KitError, match="positive rate"):
         Arrivals(per_hour=0)
     assert math.isinf(Call(0, 0, {}, 1).patience)
+
+
+def test_driver_transport_is_the_sdk_over_one_connection(client: Client) -> None:
+    fast = driver_client(client)
+    ws = fast.taskrouter.v1.workspaces.create(friendly_name="transport")
+    assert fast.taskrouter.v1.workspaces(ws.sid).fetch().friendly_name == "transport"
+    with pytest.raises(TwilioRestException) as error:  # the SDK's own errors, parsed
+        fast.taskrouter.v1.workspaces("WS" + "0" * 32).fetch()
+    assert error.value.status == 404
+    with pytest.raises(SandboxError, match="only emulates TaskRouter"):
+        fast.api.v2010.accounts.list()
