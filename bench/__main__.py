@@ -4,6 +4,7 @@
                                     # the 100k-task row over HTTP is two thirds of it)
     python -m bench --quick         # CI smoke size (~20 s): tiny sizes, Prism only if installed
     python -m bench --only sdk,scale       # re-run some sections, keep the others' results
+    python -m bench --only experiment      # the simulated 8-hour day (helpers.simulate)
     python -m bench --report-only   # redraw the report and figures from the saved results
     python -m bench --out DIR       # write DIR/benchmarks.md, DIR/img/, DIR/results.json
 
@@ -29,10 +30,10 @@ from typing import Any
 
 from bench import KIT_ROOT
 
-from . import assignment, report, routing_scale, scale, sdk_latency, startup
+from . import assignment, experiment, report, routing_scale, scale, sdk_latency, startup
 from .prose import TEXT
 
-SECTIONS = ("assignment", "sdk", "scale", "startup")
+SECTIONS = ("assignment", "sdk", "scale", "startup", "experiment")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Plan:
     startup_rounds: int
     notebook_rounds: int
     notebooks: list[Path] = field(default_factory=lambda: list(startup.NOTEBOOKS))
+    experiment_hours: float = 8.0  # the simulated day: 625 calls an hour, 30 agents
 
 
 FULL = Plan("full", 100, 5, 20, 200, 5, True,
@@ -62,7 +64,7 @@ FULL = Plan("full", 100, 5, 20, 200, 5, True,
              (10_000, 1000, "kit"), (10_000, 100, "floor"), (100_000, 1000, "kit")], 4,
             [1000, 10_000, 100_000], [100, 1000], 200, 3, 5, 2)  # fmt: skip
 QUICK = Plan("quick", 10, 2, 5, 10, 1, False, [(200, 20, "kit")], 4, [200, 1000], [20], 20, 1,
-             1, 1, [KIT_ROOT / "notebooks" / "00-set-up-the-workspace.ipynb"])  # fmt: skip
+             1, 1, [KIT_ROOT / "notebooks" / "00-set-up-the-workspace.ipynb"], 0.1)  # fmt: skip
 
 
 def section_runners(plan: Plan, prism: bool) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -82,6 +84,7 @@ def section_runners(plan: Plan, prism: bool) -> dict[str, Callable[[], dict[str,
         ),
         "scale": run_scale,
         "startup": lambda: startup.run(plan.startup_rounds, plan.notebook_rounds, plan.notebooks),
+        "experiment": lambda: experiment.run(plan.experiment_hours),
     }
 
 

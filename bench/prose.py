@@ -58,4 +58,13 @@ first `workspaces.list()` answered. **Notebooks:** every notebook in the story's
 headless by nbclient in a real kernel against one fresh sandbox, as `tests/notebooks` does; the
 times include each kernel's start."""
 
-TEXT = {"intro": INTRO, "assignment": ASSIGNMENT, "sdk": SDK, "scale": SCALE, "startup": STARTUP}
+EXPERIMENT = """\
+`helpers.simulate` (`bench/experiment.py`): a seeded 8-hour day, 625 calls an hour (about 5,000
+tasks), 30 agents (10 bilingual), 30 % Spanish callers, lognormal talk time (mean 140 s), 10 s
+wrap-up, exponential patience (mean 300 s), Spanish overflowing to everyone after 30 s. The driver
+creates, accepts, wraps up, completes and cancels every task through the SDK and moves the
+sandbox's clock event by event, in a fresh sandbox process. *CPU*: user + system seconds of the
+sandbox process and of the bench process (the driver) over the day."""
+
+TEXT = {"intro": INTRO, "assignment": ASSIGNMENT, "sdk": SDK, "scale": SCALE, "startup": STARTUP,
+        "experiment": EXPERIMENT}  # fmt: skip

@@ -21,7 +21,8 @@ SECTIONS = (
     "## 2. SDK call latency",
     "## 3. Scale",
     "## 4. Notebooks and start-up",
-    "## 5. Profiling and fixes",
+    "## 5. A simulated day on the sandbox's clock",
+    "## 6. Profiling and fixes",
 )
 
 
@@ -137,6 +138,22 @@ def startup(r: dict[str, Any]) -> list[str]:
             "", *table(["seconds", "median (min–max)"], rows)]  # fmt: skip
 
 
+def experiment(r: dict[str, Any]) -> list[str]:
+    rows = [
+        ["simulated day", f"{num(r['hours'], 1)} h, {r['tasks']:,} tasks, {r['agents']} agents"],
+        ["wall time of the day (s)", num(r["day_s"], 1)],
+        ["tasks per second of wall time", num(r["tasks_per_s"], 1)],
+        ["API requests (SDK + clock) / ms each", f"{r['requests']:,} / {num(r['ms_per_request'])}"],
+        ["CPU s: sandbox / driver (its share)",
+         f"{num(r['sandbox_cpu_s'], 1)} / {num(r['bench_cpu_s'], 1)} "
+         f"({num(100 * r['sandbox_share'], 0)} % sandbox)"],
+        ["reading the results back (s)", num(r["read_s"], 1)],
+        ["answered / abandoned / service level 20 s",
+         f"{r['answered']:,} / {r['abandoned']:,} / {num(100 * r['service_level'], 1)} %"],
+    ]  # fmt: skip
+    return ["One run (a day is long to repeat).", "", *table(["figure", "value"], rows)]
+
+
 def render(results: dict[str, Any], out_dir: Path, text: dict[str, str]) -> Path:
     """Write ``benchmarks.md`` and ``img/bench-*.png`` into ``out_dir``; returns the report."""
     img = out_dir / "img"
@@ -152,7 +169,8 @@ def render(results: dict[str, Any], out_dir: Path, text: dict[str, str]) -> Path
         figures[name] = draw() if failed(results.get(name)) is None else None
     lines = [text["intro"].format(**meta), "", "## Targets", "",
              *table(["target", "measured", "verdict"], targets.evaluate(results)), ""]  # fmt: skip
-    builders = {"assignment": assignment, "sdk": sdk, "scale": scale, "startup": startup}
+    builders = {"assignment": assignment, "sdk": sdk, "scale": scale, "startup": startup,
+                "experiment": experiment}  # fmt: skip
     for heading, (name, build) in zip(SECTIONS, builders.items(), strict=False):
         lines += [heading, "", text[name], ""]
         lines += failed(results.get(name)) or build(results[name])

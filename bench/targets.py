@@ -75,9 +75,19 @@ def scale(r: dict[str, Any] | None) -> list[Row]:
     return rows
 
 
+def experiment(r: dict[str, Any] | None) -> list[Row]:
+    name = "simulated 8-hour day, 5,000 tasks, 30 agents <= 30 s wall"
+    if not _ok(r):
+        return [[name, "not measured", verdict(None)]]
+    assert r is not None
+    full = r["hours"] >= 8 and r["tasks"] >= 4500
+    measured = f"{r['day_s']:.1f} s for {r['tasks']:,} tasks ({r['tasks_per_s']:.0f} tasks/s)"
+    return [[name, measured, verdict(r["day_s"] <= 30 if full else None)]]
+
+
 def evaluate(results: dict[str, Any]) -> list[Row]:
     rows = assignment(results.get("assignment")) + sdk(results.get("sdk"))
-    rows += scale(results.get("scale"))
+    rows += scale(results.get("scale")) + experiment(results.get("experiment"))
     return [[a, b.replace("nan", "–") if isinstance(b, str) else str(b), c] for a, b, c in rows]
 
 

@@ -9,6 +9,7 @@ helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+results = helpers.simulate(scenario, design)   # a seeded day on the sandbox's clock (07)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
     from .access_tokens import worker_options, worker_token
+    from .experiment import compare_designs, simulate
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
@@ -49,6 +51,8 @@ _LAZY = {
     "WorkerPage": ".worker_page",
     "worker_token": ".access_tokens",
     "worker_options": ".access_tokens",
+    "simulate": ".experiment",
+    "compare_designs": ".experiment",
 }
 
 
@@ -77,6 +81,7 @@ __all__ = [
     "WorkspaceView",
     "advance_clock",
     "close_tunnels",
+    "compare_designs",
     "connect",
     "end_call",
     "ensure_quickstart",
@@ -88,6 +93,7 @@ __all__ = [
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "simulate",
     "stop_callback_servers",
     "tidy_up",
     "wait_for",

@@ -9,6 +9,7 @@ start one.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 ISOLATED_ENV = {"TWILIO_NO_ENV": "1"}  # non-empty on purpose: {} falls back to os.environ
 
 
+@functools.cache  # one class: isinstance() checks must hold across connect() calls
 def _kit_http_client() -> type:
     """The sandbox's SDK adapter, refusing other Twilio APIs with the kit's error and fix."""
     from taskrouter_sandbox.sdk import SandboxHttpClient as Adapter

@@ -27,3 +27,4 @@ def test_quick_suite_writes_the_full_report(tmp_path: Path) -> None:
         assert f"img/bench-{name}.png" in report
     assert results["assignment"]["assigned"]["n"] > 0
     assert results["scale"]["http"][0]["assign_per_s"] > 0
+    assert results["experiment"]["tasks"] > 0 and results["experiment"]["tasks_per_s"] > 0

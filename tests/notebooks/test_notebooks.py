@@ -143,6 +143,27 @@ def test_06_worker_page(kit: Kit) -> None:
     assert_no_secret(notebook, kit)
 
 
+def test_07_experiment(kit: Kit, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKROUTER_EXPERIMENT_HOURS", "0.25")  # CI's size; the full day: bench
+    notebook = kit.run("07-experiment-a-day-in-seconds.ipynb")
+    api = kit.client.taskrouter.v1
+    names = {w.friendly_name: w.sid for w in api.workspaces.list()}
+    for design in ("strict", "overflow after 30 s"):
+        sid = names[f"Experiment: {design} (seed 7)"]
+        statuses = {t.assignment_status for t in api.workspaces(sid).tasks.list()}
+        assert statuses <= {"completed", "canceled"}, statuses  # the day ran to its end
+    text = outputs_text(notebook)
+    for seen in (
+        "selected_language=es",
+        "queue Everyone",
+        '+            \\"timeout\\": 30',
+        "image/png",
+        "overflow after 30 s</b>, seed 7",
+    ):
+        assert seen in text, seen
+    assert_no_secret(notebook, kit)
+
+
 def test_99_clean_up(kit: Kit) -> None:
     kit.run("02-accept-via-the-assignment-callback.ipynb")
     kit.run("99-clean-up.ipynb")
@@ -186,5 +207,5 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
 
 
 def test_every_notebook_is_tested() -> None:
-    tested = {"00", "01", "02", "03", "04", "06", "99"}
+    tested = {"00", "01", "02", "03", "04", "06", "07", "99"}
     assert {p.name[:2] for p in NOTEBOOKS} == tested, os.listdir(KIT_ROOT / "notebooks")

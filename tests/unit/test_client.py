@@ -92,3 +92,13 @@ def test_environment_beats_dotenv_and_bad_values_explain_themselves(tmp_path: Pa
         load_settings(env={"TASKROUTER_MODE": "production"}, dotenv_path=dotenv)
     with pytest.raises(helpers.ConfigError, match="port"):
         load_settings(env={"TASKROUTER_SANDBOX_PORT": "http"}, dotenv_path=dotenv)
+
+
+def test_every_sandbox_client_shares_one_http_client_class() -> None:
+    """``helpers.client.SandboxHttpClient`` is built lazily (``import helpers`` loads no sandbox
+    module); it must still be one class, or ``isinstance`` checks fail across connect() calls."""
+    from helpers import client as kit_client
+
+    first = kit_client.__getattr__("SandboxHttpClient")
+    assert kit_client.__getattr__("SandboxHttpClient") is first
+    assert kit_client.SandboxHttpClient is first

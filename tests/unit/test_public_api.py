@@ -14,7 +14,7 @@ PUBLIC = {
     "ensure_quickstart", "expose", "load_settings", "plot_timeline", "point_workflow",
     "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
     "tidy_up", "wait_for",
-    "wait_for_task",
+    "wait_for_task", "simulate", "compare_designs",
     "WorkerPage", "worker_options", "worker_token",
 }  # fmt: skip
 
