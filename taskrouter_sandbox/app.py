@@ -13,6 +13,8 @@ from .engine import Engine
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
+from .voice import resources as voice_resources
+from .voice.runner import Voice
 from .webhooks import Webhooks
 
 TIMER_POLL = 0.25  # seconds between checks when no timer is due sooner
@@ -53,7 +55,8 @@ class Sandbox:
         self.webhooks = Webhooks(self)
         self.engine.on_reservation = self.webhooks.reservation_created
         self.store.listeners.append(self.webhooks.committed)
-        self.router = Router(*ROUTES, control.routes)
+        self.voice = Voice(self)  # the simulated phone side (numbers, calls, TwiML)
+        self.router = Router(*ROUTES, voice_resources.routes, control.routes)
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None
 
