@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from .client import connect
 from .config import Settings, load_settings
-from .control import advance_clock, end_call, reset_sandbox, sandbox_callbacks, sandbox_calls
+from .control import (
+    advance_clock,
+    call_in,
+    end_call,
+    press_digits,
+    reset_sandbox,
+    sandbox_callbacks,
+    sandbox_calls,
+    set_phone,
+)
 from .errors import ConfigError, KitError, SandboxError
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
@@ -28,12 +37,13 @@ if TYPE_CHECKING:
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
-    from .widgets import ActivitySwitcher, EventLog, TaskBoard
+    from .widgets import ActivitySwitcher, CallerPhone, EventLog, TaskBoard
 
 # Imported on first use: Flask, pyngrok, ipywidgets and matplotlib add about a second to
 # `import helpers` (a notebook's first cell, every script), and most cells need none of them.
 _LAZY = {
     "ActivitySwitcher": ".widgets",
+    "CallerPhone": ".widgets",
     "EventLog": ".widgets",
     "TaskBoard": ".widgets",
     "plot_timeline": ".timeline",
@@ -59,6 +69,7 @@ __all__ = [
     "ActivitySwitcher",
     "CallbackServer",
     "CallbackServerError",
+    "CallerPhone",
     "ConfigError",
     "EventLog",
     "KitError",
@@ -70,6 +81,7 @@ __all__ = [
     "WaitTimeout",
     "WorkspaceView",
     "advance_clock",
+    "call_in",
     "close_tunnels",
     "connect",
     "end_call",
@@ -79,9 +91,11 @@ __all__ = [
     "plot_timeline",
     "point_workflow",
     "preflight",
+    "press_digits",
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "set_phone",
     "stop_callback_servers",
     "tidy_up",
     "wait_for",
