@@ -41,7 +41,7 @@ class CallerPhone(LiveWidget):
         self.header = widgets.HTML(self._header_html())
         self.dial_button = widgets.Button(description="📞 Call", button_style="success")
         self.hang_up_button = widgets.Button(description="Hang up", button_style="danger")
-        self.keys = [
+        self.key_buttons = [
             widgets.Button(description=k, layout=widgets.Layout(width="3em")) for k in KEYS
         ]
         self.status = widgets.HTML()
@@ -49,9 +49,9 @@ class CallerPhone(LiveWidget):
         self.message = widgets.HTML()
         self.dial_button.on_click(lambda _: self._act(self.dial))
         self.hang_up_button.on_click(lambda _: self._act(self.hang_up))
-        for button in self.keys:
+        for button in self.key_buttons:
             button.on_click(lambda b: self._act(lambda: self.press(b.description)))
-        keypad = widgets.GridBox(self.keys, layout=widgets.Layout(
+        keypad = widgets.GridBox(self.key_buttons, layout=widgets.Layout(
             grid_template_columns="repeat(3, 3.4em)", width="11em"))  # fmt: skip
         self.children = [
             self.header,
@@ -115,7 +115,7 @@ class CallerPhone(LiveWidget):
                 self.transcript.value = transcript
 
     def _interactive(self) -> list[Any]:
-        return [self.dial_button, self.hang_up_button, *self.keys]
+        return [self.dial_button, self.hang_up_button, *self.key_buttons]
 
     def _act(self, action: Any) -> None:
         try:

@@ -76,7 +76,7 @@ def test_the_caller_widget_dials_presses_and_is_bridged(settings: Settings) -> N
         phone.dial_button.click()
         assert phone.heard[0] == "Para Español oprime el uno. [es]"
         assert "waiting for digits" in phone.status.value
-        next(b for b in phone.keys if b.description == "1").click()
+        next(b for b in phone.key_buttons if b.description == "1").click()
         (task,) = ws.tasks.list()
         assert json.loads(task.attributes)["call_sid"] == phone.call["sid"]
         assert "on hold" in phone.status.value and "hold music" in phone.transcript.value
@@ -117,7 +117,7 @@ def test_text_from_twiml_is_shown_as_text(settings: Settings) -> None:
         phone.hang_up_button.click()
         with pytest.raises(KitError, match="not at a <Gather>"):
             phone.press("1")
-        next(b for b in phone.keys if b.description == "1").click()  # a click: a message
+        next(b for b in phone.key_buttons if b.description == "1").click()  # a click: a message
         assert "not at a &lt;Gather&gt;" in phone.message.value
     finally:
         if phone is not None:
@@ -129,7 +129,7 @@ def test_press_before_dialling_says_what_to_do(settings: Settings) -> None:
     client = helpers.connect(settings)
     phone = CallerPhone(client, settings=settings)
     try:
-        next(b for b in phone.keys if b.description == "5").click()
+        next(b for b in phone.key_buttons if b.description == "5").click()
         assert "Call" in phone.message.value and "first" in phone.message.value
     finally:
         phone.close()
