@@ -24,7 +24,10 @@ credentials.json (mode 0600) and sandbox.log in the data dir.
 
 control plane (Basic auth with the sandbox's credentials, except health):
   GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
-  GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls, POST /_sandbox/calls/CA…
+  GET /_sandbox/callbacks[?WorkspaceSid=WS…], GET /_sandbox/calls,
+  POST /_sandbox/calls (From=+1…[&To=+1…]: a caller dials in),
+  POST /_sandbox/calls/CA… (Digits=1 at a <Gather>, or Status=completed: hang up),
+  POST /_sandbox/phones (Number=+1…&AnswerAfter=seconds|never|busy)
 """
 
 
