@@ -365,3 +365,26 @@ def test_the_sdk_reaches_only_the_simulated_voice_resources(client: Client) -> N
     assert "not simulated" in info.value.msg
     with pytest.raises(Exception, match="only emulates TaskRouter"):
         client.messages.list()
+
+
+def test_every_voice_route_needs_the_accounts_credentials(sandbox: SandboxProcess) -> None:
+    import base64
+    import re
+
+    import requests
+
+    from taskrouter_sandbox.voice import resources
+
+    other = "AC" + "e" * 32
+    wrong = "Basic " + base64.b64encode(f"{sandbox.account_sid}:nope".encode()).decode()
+    right = (
+        "Basic " + base64.b64encode(f"{sandbox.account_sid}:{sandbox.auth_token}".encode()).decode()
+    )
+    for method, template, _ in resources.routes.table:
+        path = re.sub(r"\{(\w+)\}", lambda m: other if m[1] == "AccountSid" else "CA" + "0" * 32,
+                      template)  # fmt: skip
+        url = f"{sandbox.url}{path}.json"
+        assert requests.request(method, url, headers={"Authorization": wrong}).status_code == 401
+        # another account's path with this account's credentials: nothing is found
+        response = requests.request(method, url, headers={"Authorization": right})
+        assert response.status_code == 404, (method, template, response.text)
