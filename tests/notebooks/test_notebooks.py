@@ -142,7 +142,8 @@ def check_05(kit: Kit, notebook: nbformat.NotebookNode) -> None:
     calls = {c.sid: c for c in kit.client.calls.list()}
     assert calls[attributes["call_sid"]].status == "completed"
     assert calls[attributes["worker_call_sid"]].duration == "30"
-    assert calls[attributes["worker_call_sid"]].to == "+15555555555"
+    leg = calls[attributes["worker_call_sid"]]
+    assert (leg.to, leg._from) == ("+15555555555", attributes["to"])  # from: the dialled number
     assert kit.worker(qs, "Alice").activity_name == "WrapUp"
     text = outputs_text(notebook)
     assert "oprime el uno." in text and "connected to" in text
