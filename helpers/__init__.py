@@ -34,6 +34,7 @@ from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
+    from .call_timeline import plot_call_timeline
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
@@ -47,6 +48,7 @@ _LAZY = {
     "EventLog": ".widgets",
     "TaskBoard": ".widgets",
     "plot_timeline": ".timeline",
+    "plot_call_timeline": ".call_timeline",
     "CallbackServer": ".server",
     "CallbackServerError": ".server",
     "point_workflow": ".server",
@@ -88,6 +90,7 @@ __all__ = [
     "ensure_quickstart",
     "expose",
     "load_settings",
+    "plot_call_timeline",
     "plot_timeline",
     "point_workflow",
     "preflight",

@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 import helpers
+from helpers.call_timeline import call_lanes
 from helpers.config import Settings
 from helpers.errors import KitError
 from helpers.quickstart import ensure_quickstart
@@ -88,6 +89,13 @@ def test_the_caller_widget_dials_presses_and_is_bridged(settings: Settings) -> N
         eventually(lambda: phone.status.value, lambda v: "completed" in v)
         assert ws.workers(qs.workers["Alice"]).fetch().activity_name == "WrapUp"
         assert phone.message.value == ""
+        lanes = call_lanes(client, ws.tasks(task.sid).fetch(), now=0)
+        assert [[label for *_, label in parts] for parts in lanes.values()] == [
+            ["ringing", "menu / queue", "talking"],
+            ["ringing", "talking"],
+        ]
+        figure = helpers.plot_call_timeline(client, qs, task.sid)
+        assert [ax.get_title() for ax in figure.axes][1] == "the call (Calls resource)"
     finally:
         if phone is not None:
             phone.close()

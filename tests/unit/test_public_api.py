@@ -15,7 +15,8 @@ PUBLIC = {
     "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
     "tidy_up", "wait_for",
     "wait_for_task",
-    "CallerPhone", "call_in", "press_digits", "set_phone",  # tasks from phone calls (notebook 05)
+    # tasks from phone calls (notebook 05)
+    "CallerPhone", "call_in", "plot_call_timeline", "press_digits", "set_phone",
 }  # fmt: skip
 
 
