@@ -135,11 +135,12 @@ def place_leg(
         from_=sender,
         url=url,
         post_work_activity_sid=post_work,
-        status="ringing",
+        status="queued",
         ring_until=now + ring,
         answer_at=now + delay if delay is not None and 0 <= delay <= ring else None,
     )
-    call = note(tx, call, now, "status", f"{instruction}: ringing {to}")
+    call = note(tx, call, now, "status", f"{instruction}: queued, calling {to}")
+    call = note(tx, call, now, "status", f"ringing {to}", status="ringing")
     if delay is not None and delay < 0:  # the phone is busy
         return end(tx, call, now, "busy", f"{to} is busy")
     if call.answer_at is not None and call.answer_at > now:

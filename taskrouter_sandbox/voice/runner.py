@@ -81,23 +81,23 @@ class Voice:
 
     def press(self, account_sid: str, call_sid: str, digits: str) -> Call:
         """The caller presses ``digits`` at a ``<Gather>`` (empty: no input)."""
-        call = self._call(call_sid, account_sid)
-        waiting = calls.state(call)
-        if waiting.get("wait") != "gather":
-            where = "in a queue" if waiting.get("wait") == "enqueue" else f"{call.status}"
-            raise BadRequest(
-                f"Call {call_sid} is not at a <Gather> (it is {where}); digits "
-                "are heard only while a <Gather> waits for them"
-            )
         if not set(digits) <= DIGITS:
             raise BadRequest(f"Digits {digits!r}: use 0-9, * and # only")
-        finish = waiting.get("finish_on_key", "#")
-        if finish and finish in digits:
-            digits = digits[: digits.index(finish)]
-        if waiting.get("num_digits"):
-            digits = digits[: int(waiting["num_digits"])]
         now = self.sandbox.clock.now()
-        with self.sandbox.store.transaction() as tx:
+        with self.sandbox.store.transaction() as tx:  # checked and taken in one step
+            call = self._call(call_sid, account_sid)
+            waiting = calls.state(call)
+            if waiting.get("wait") != "gather":
+                where = "in a queue" if waiting.get("wait") == "enqueue" else f"{call.status}"
+                raise BadRequest(
+                    f"Call {call_sid} is not at a <Gather> (it is {where}); digits "
+                    "are heard only while a <Gather> waits for them"
+                )
+            finish = waiting.get("finish_on_key", "#")
+            if finish and finish in digits:
+                digits = digits[: digits.index(finish)]
+            if waiting.get("num_digits"):
+                digits = digits[: int(waiting["num_digits"])]
             calls.note(tx, call, now, "digits", f"pressed {digits or '(nothing)'}", state="{}")
         if digits:
             self._execute(call_sid, waiting["action"], waiting["method"], {"Digits": digits})
@@ -212,13 +212,19 @@ class Voice:
         for child in verb["children"]:
             self._hear(call_sid, child)
         attrs = verb["attrs"]
+        num_digits = attrs.get("numDigits")
+        if num_digits is not None and not (num_digits.isdigit() and int(num_digits) > 0):
+            self._error(call_sid, None, None, twiml.SCHEMA_WARNING,
+                        f"<Gather numDigits={num_digits!r}>: use a positive integer; ignored",
+                        "warning")  # fmt: skip
+            num_digits = None
         waiting = {
             "wait": "gather",
             "url": url,
             "rest": rest,
             "action": urljoin(url, attrs.get("action") or url),
             "method": attrs.get("method", "POST"),
-            "num_digits": attrs.get("numDigits"),
+            "num_digits": num_digits,
             "finish_on_key": attrs.get("finishOnKey", "#"),
         }
         now = self.sandbox.clock.now()

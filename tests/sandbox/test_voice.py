@@ -331,6 +331,22 @@ def test_a_failing_voice_url(
     assert [e["code"] for e in sandbox.callbacks() if e["kind"] == "voice"] == [code]
 
 
+def test_gather_digits_are_cut_by_num_digits_and_finish_on_key(
+    sandbox: SandboxProcess, qs: Quickstart, app: Receiver
+) -> None:
+    response = VoiceResponse()
+    response.gather(num_digits=2, action="/enqueue_call").say("Two digits")
+    app.answer("/incoming_call", body=str(response), content_type=XML)
+    press(sandbox, call_in(sandbox)["sid"], "123")
+    assert app.requests("/enqueue_call")[-1].form["Digits"] == "12"
+    response = VoiceResponse()
+    response.gather(action="/enqueue_call", num_digits="x").say("Then hash")
+    app.answer("/incoming_call", body=str(response), content_type=XML)
+    press(sandbox, call_in(sandbox)["sid"], "42#7")
+    assert app.requests("/enqueue_call")[-1].form["Digits"] == "42"
+    assert [e["code"] for e in sandbox.callbacks() if e["code"]] == [12200]
+
+
 def test_enqueue_with_a_bad_task_or_workflow(
     sandbox: SandboxProcess, qs: Quickstart, app: Receiver
 ) -> None:
