@@ -178,7 +178,7 @@ def answer(engine: Engine, tx: Transaction, call: Call, now: float) -> Call:
             now,
             "bridge",
             f"connected to {call.to}",
-            state="{}",
+            state=_bridged_state(caller, now),
             bridged_call_sid=call.sid,
         )
         call = note(
@@ -239,5 +239,20 @@ def hang_up(engine: Engine, tx: Transaction, call: Call, now: float, who: str) -
         engine.cancel(tx, task, HANGUP_REASON, now)
     other = tx.get(call.bridged_call_sid or "", "call")
     if isinstance(other, Call) and other.status not in ENDED:
-        hang_up(engine, tx, other, now, "the other party")
+        if other.direction == "inbound" and state(other).get("action"):
+            # The worker left; the caller stays on the line for <Enqueue action> (runner).
+            note(tx, other, now, "bridge", f"{call.to} hung up")
+        else:
+            hang_up(engine, tx, other, now, "the other party")
     return tx.get(call.sid, "call") or call  # type: ignore[return-value]
+
+
+def _bridged_state(caller: Call, now: float) -> str:
+    """What the caller keeps once bridged: ``<Enqueue action>`` runs when the worker leaves."""
+    waiting = state(caller)
+    if not waiting.get("action"):
+        return "{}"
+    queued_at = waiting.get("since", now)
+    return json.dumps({"wait": "bridged", "action": waiting["action"],
+                       "method": waiting.get("method", "POST"),
+                       "queue_time": str(int(now - queued_at))})  # fmt: skip

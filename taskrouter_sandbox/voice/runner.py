@@ -14,7 +14,10 @@ over the call's parameters, then plays ``waitUrl``'s TwiML (once; Twilio loops i
 music. A webhook that fails (11200 / 11205) or TwiML that cannot be parsed (12100) ends the
 call after Twilio's "application error" message.
 
-Not simulated: ``<Enqueue action>`` (requested when the caller leaves the queue), speech input,
+``<Enqueue action>`` is requested when the caller leaves: ``QueueResult=hangup`` if they hung up
+while queued (the answer is ignored: nobody is on the line), ``bridged`` when the worker hung up
+first (the caller stays and the answer's TwiML runs; without an ``action`` the call ends)
+(https://www.twilio.com/docs/voice/twiml/enqueue, "action"). Not simulated: speech input,
 ``<Gather>``'s own timeout (send empty digits for "no input").
 """
 
@@ -106,12 +109,28 @@ class Voice:
         return self._call(call_sid)
 
     def hang_up(self, account_sid: str, call_sid: str, who: str = "the caller") -> Call:
+        """End a call; then ``<Enqueue action>``: ``QueueResult=hangup`` for a caller who left
+        the queue, ``bridged`` (and its TwiML runs) when the worker left the caller."""
         now = self.sandbox.clock.now()
         with self.sandbox.store.transaction() as tx:
             call = tx.get(call_sid, "call")
             if not isinstance(call, Call) or call.account_sid != account_sid:
                 raise NotFound(f"/_sandbox/calls/{call_sid}")
-            return calls.hang_up(self.sandbox.engine, tx, call, now, who)
+            before = calls.state(call)
+            ended = calls.hang_up(self.sandbox.engine, tx, call, now, who)
+        if before.get("wait") == "enqueue" and before.get("action"):
+            queue = {"QueueResult": "hangup", "QueueTime": str(int(now - before["since"]))}
+            self._fetch(call_sid, before["action"], before.get("method", "POST"), queue)
+        caller = self.sandbox.store.get(ended.bridged_call_sid or "", "call")
+        if isinstance(caller, Call) and caller.status not in calls.ENDED:
+            waiting = calls.state(caller)
+            if waiting.get("wait") == "bridged":
+                with self.sandbox.store.transaction() as tx:
+                    calls.note(tx, self._call(caller.sid), now, "status", "back from the queue",
+                               state="{}")  # fmt: skip
+                queue = {"QueueResult": "bridged", "QueueTime": waiting["queue_time"]}
+                self._execute(caller.sid, waiting["action"], waiting["method"], queue)
+        return self._call(call_sid)
 
     # -- execution ---------------------------------------------------------------------
 
@@ -293,6 +312,8 @@ class Voice:
                 )
                 waiting = {
                     "wait": "enqueue",
+                    "since": now,
+                    "method": attrs.get("method", "POST"),
                     "task_sid": task.sid,
                     "action": urljoin(url, attrs["action"]) if attrs.get("action") else None,
                 }
@@ -374,6 +395,8 @@ class Voice:
             calls.note(tx, self._call(call_sid), now, "error", f"{code or ''} {message}".strip())
 
     def _app_error(self, call_sid: str) -> Call:
+        if self._call(call_sid).status in calls.ENDED:
+            return self._call(call_sid)  # nobody left to hear it
         self._hear(call_sid, {"verb": "Say", "attrs": {}, "text": APP_ERROR})
         now = self.sandbox.clock.now()
         with self.sandbox.store.transaction() as tx:

@@ -264,6 +264,55 @@ def test_play_pause_redirect_and_wait_url(
     assert the_task(qs).assignment_status == "pending"
 
 
+def enqueue_with_action(workflow_sid: str) -> str:
+    response = VoiceResponse()
+    response.enqueue(None, workflow_sid=workflow_sid, action="/after").task(
+        json.dumps({"selected_language": "es"})
+    )
+    return str(response)
+
+
+def test_enqueue_action_when_the_worker_hangs_up_first(
+    client: Client, sandbox: SandboxProcess, qs: Quickstart, app: Receiver
+) -> None:
+    app.answer("/incoming_call", body=enqueue_with_action(qs.workflow_sid), content_type=XML)
+    app.answer("/after", body="<Response><Say>Thanks for calling</Say></Response>",
+               content_type=XML)  # fmt: skip
+    call = call_in(sandbox)
+    task = the_task(qs)
+    sandbox.advance(4)
+    qs.set_activity("Alice", "Idle")
+    assigned = status_of(qs, task.sid, "assigned")
+    leg_sid = json.loads(assigned.attributes)["worker_call_sid"]
+    sandbox.control("POST", f"/_sandbox/calls/{leg_sid}", {"Status": "completed"})  # Alice
+    (after,) = app.requests("/after")
+    assert after.form["QueueResult"] == "bridged" and after.form["QueueTime"] == "4"
+    assert after.signature_valid
+    caller = client.calls(call["sid"]).fetch()
+    assert caller.status == "completed"
+    log = sandbox.control("GET", "/_sandbox/calls")["calls"][0]["log"]
+    assert [e["text"] for e in log if e["kind"] == "say"] == ["Thanks for calling"]
+    assert qs.worker("Alice").activity_name == "WrapUp"
+
+
+def test_enqueue_action_when_the_caller_hangs_up_in_the_queue(
+    sandbox: SandboxProcess, qs: Quickstart, app: Receiver
+) -> None:
+    app.answer("/incoming_call", body=enqueue_with_action(qs.workflow_sid), content_type=XML)
+    app.answer("/after", body="<Response><Say>nobody hears this</Say></Response>",
+               content_type=XML)  # fmt: skip
+    call = call_in(sandbox)
+    task = the_task(qs)
+    sandbox.advance(9)
+    sandbox.control("POST", f"/_sandbox/calls/{call['sid']}", {"Status": "completed"})
+    (after,) = app.requests("/after")
+    assert (after.form["QueueResult"], after.form["QueueTime"]) == ("hangup", "9")
+    assert after.form["CallStatus"] == "completed"
+    assert qs.task(task.sid).reason == "hangup"
+    log = sandbox.control("GET", "/_sandbox/calls")["calls"][0]["log"]
+    assert "nobody hears this" not in json.dumps(log)
+
+
 def test_hangup_verb_and_the_end_of_the_document(
     client: Client, sandbox: SandboxProcess, qs: Quickstart, app: Receiver
 ) -> None:
