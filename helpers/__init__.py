@@ -9,6 +9,7 @@ helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+phone = helpers.CallerPhone(client)   # a simulated caller: dial, press digits, hang up (05)
 """
 
 from __future__ import annotations
