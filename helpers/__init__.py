@@ -9,6 +9,7 @@ helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+phone = helpers.CallerPhone(client)   # a simulated caller: dial, press digits, hang up (05)
 results = helpers.simulate(scenario, design)   # a seeded day on the sandbox's clock (07)
 """
 
@@ -19,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from .client import connect
 from .config import Settings, load_settings
-from .control import advance_clock, end_call, reset_sandbox, sandbox_callbacks, sandbox_calls
+from .control import (
+    advance_clock,
+    call_in,
+    end_call,
+    press_digits,
+    reset_sandbox,
+    sandbox_callbacks,
+    sandbox_calls,
+    set_phone,
+)
 from .errors import ConfigError, KitError, SandboxError
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
@@ -27,20 +37,23 @@ from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
     from .access_tokens import worker_options, worker_token
+    from .call_timeline import plot_call_timeline
     from .experiment import compare_designs, simulate
     from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
-    from .widgets import ActivitySwitcher, EventLog, TaskBoard
+    from .widgets import ActivitySwitcher, CallerPhone, EventLog, TaskBoard
     from .worker_page import WorkerPage
 
 # Imported on first use: Flask, pyngrok, ipywidgets and matplotlib add about a second to
 # `import helpers` (a notebook's first cell, every script), and most cells need none of them.
 _LAZY = {
     "ActivitySwitcher": ".widgets",
+    "CallerPhone": ".widgets",
     "EventLog": ".widgets",
     "TaskBoard": ".widgets",
     "plot_timeline": ".timeline",
+    "plot_call_timeline": ".call_timeline",
     "CallbackServer": ".server",
     "CallbackServerError": ".server",
     "point_workflow": ".server",
@@ -68,6 +81,7 @@ __all__ = [
     "ActivitySwitcher",
     "CallbackServer",
     "CallbackServerError",
+    "CallerPhone",
     "ConfigError",
     "EventLog",
     "KitError",
@@ -80,6 +94,7 @@ __all__ = [
     "WorkerPage",
     "WorkspaceView",
     "advance_clock",
+    "call_in",
     "close_tunnels",
     "compare_designs",
     "connect",
@@ -87,12 +102,15 @@ __all__ = [
     "ensure_quickstart",
     "expose",
     "load_settings",
+    "plot_call_timeline",
     "plot_timeline",
     "point_workflow",
     "preflight",
+    "press_digits",
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "set_phone",
     "simulate",
     "stop_callback_servers",
     "tidy_up",

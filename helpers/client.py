@@ -32,7 +32,8 @@ def _kit_http_client() -> type:
     class SandboxHttpClient(Adapter):
         def other_api_error(self, host: str) -> Exception:
             return SandboxError(
-                f"The sandbox only emulates TaskRouter, not {host}",
+                "The sandbox only emulates TaskRouter (and Calls, IncomingPhoneNumbers), "
+                f"not {host}",
                 "use live mode (TASKROUTER_MODE=live) for other Twilio APIs",
             )
 

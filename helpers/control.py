@@ -80,7 +80,8 @@ def sandbox_callbacks(
 
 
 def sandbox_calls(settings: Settings | None = None) -> list[dict[str, Any]]:
-    """The simulated calls made by dequeue/call/conference/redirect instructions."""
+    """The simulated calls: callers' inbound calls (with what they heard, ``log``) and the
+    worker legs that dequeue/call/conference instructions rang."""
     settings = settings or load_settings()
     _sandbox_only(settings, "Simulated calls")
     with _refusals_as_kit_errors():
@@ -88,8 +89,46 @@ def sandbox_calls(settings: Settings | None = None) -> list[dict[str, Any]]:
 
 
 def end_call(call_sid: str, settings: Settings | None = None) -> dict[str, Any]:
-    """Hang a simulated call up: the worker moves to the instruction's post-work activity."""
+    """Hang a simulated call up: a queued caller's task is canceled (reason ``hangup``); a
+    bridged call ends on both sides and the worker moves to the post-work activity."""
     settings = settings or load_settings()
     _sandbox_only(settings, "Simulated calls")
     with _refusals_as_kit_errors():
         return _control(settings).end_call(call_sid)
+
+
+def _no_simulated_caller(settings: Settings) -> None:
+    if settings.live:
+        raise KitError("In live mode there is no simulated caller",
+                       "call your Twilio number from a phone (client.incoming_phone_numbers."
+                       "list() shows it) and press the digits yourself")  # fmt: skip
+
+
+def call_in(
+    caller: str = "+15551230000", to: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """A simulated caller dials your number (default: the account's first): the sandbox POSTs
+    the signed voice webhook to its ``voice_url`` and runs the TwiML your app returns until it
+    waits (``waiting_for``: ``gather`` or ``enqueue``) or ends. ``log`` is what was heard."""
+    settings = settings or load_settings()
+    _no_simulated_caller(settings)
+    with _refusals_as_kit_errors():
+        return _control(settings).dial(caller, to)
+
+
+def press_digits(call_sid: str, digits: str, settings: Settings | None = None) -> dict[str, Any]:
+    """The caller presses ``digits`` while a ``<Gather>`` waits; they are POSTed as ``Digits``
+    to its ``action``. Empty digits: no input (the TwiML goes on after the ``<Gather>``)."""
+    settings = settings or load_settings()
+    _no_simulated_caller(settings)
+    with _refusals_as_kit_errors():
+        return _control(settings).press(call_sid, digits)
+
+
+def set_phone(number: str, answer_after: float | str = 0, settings: Settings | None = None) -> None:
+    """How a phone the sandbox rings (a worker's ``contact_uri``) answers: after
+    ``answer_after`` seconds on the sandbox clock, ``"never"`` (no-answer) or ``"busy"``."""
+    settings = settings or load_settings()
+    _sandbox_only(settings, "Simulated phones")
+    with _refusals_as_kit_errors():
+        _control(settings).set_phone(number, answer_after)

@@ -37,6 +37,7 @@ from .callbacks import (
 from .config import load_settings
 from .errors import KitError
 
+KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")
 DEFAULT_PORT = 5050  # TASKROUTER_CALLBACK_PORT overrides; 0 = any free port
 _registry: dict[int, CallbackServer] = {}
 _registry_lock = threading.RLock()
@@ -101,8 +102,13 @@ class CallbackServer:
         host: str = "127.0.0.1",
         auth_token: str | None = None,
         verify_signatures: bool = True,
+        app: Any = None,
     ) -> None:
         self.instruction = {"instruction": "accept"} if instruction is None else instruction
+        # Your own Flask (WSGI) app, e.g. notebook 05's voice routes: it gets every path the
+        # callback routes do not take, on the same port (one tunnel in live mode). Read per
+        # request, so assigning ``server.app`` again (a re-run cell) takes effect at once.
+        self.app = app
         self.host = host
         self._requested_port = default_port() if port is None else int(port)
         self.verify_signatures = verify_signatures
@@ -161,7 +167,7 @@ class CallbackServer:
                         refused=self.refused,
                     )
                     server = make_server(
-                        self.host, sock.getsockname()[1], app, threaded=True,
+                        self.host, sock.getsockname()[1], self._with_own_app(app), threaded=True,
                         request_handler=_Handler, fd=sock.fileno(),
                     )  # fmt: skip
                     server._kit_connections = {}  # type: ignore[attr-defined]
@@ -183,6 +189,15 @@ class CallbackServer:
                 self._requested_port = server.port  # a restart comes back on the same URL
                 _registry[server.port] = self
             return self
+
+    def _with_own_app(self, kit_app: Any) -> Any:
+        def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
+            own = self.app
+            if own is not None and environ.get("PATH_INFO") not in KIT_PATHS:
+                return own(environ, start_response)
+            return kit_app(environ, start_response)
+
+        return dispatch
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

@@ -40,7 +40,10 @@ credentials.json (mode 0600) and sandbox.log in a private (0700) data dir.
 control plane (Basic auth with the sandbox's credentials, except health):
   GET /_sandbox/health, GET|POST /_sandbox/clock (Advance=seconds), POST /_sandbox/reset,
   GET /_sandbox/callbacks[?WorkspaceSid=WS…] (callbacks and background faults, code 20500),
-  GET /_sandbox/calls, POST /_sandbox/calls/CA…
+  GET /_sandbox/calls,
+  POST /_sandbox/calls (From=+1…[&To=+1…]: a caller dials in),
+  POST /_sandbox/calls/CA… (Digits=1 at a <Gather>, or Status=completed: hang up),
+  POST /_sandbox/phones (Number=+1…&AnswerAfter=seconds|never|busy),
   GET /_sandbox/event-bridge (the JS SDK's ebServer/wsServer), POST /_sandbox/event-bridge/drop
 
 event bridge: `serve` also serves the TaskRouter JS SDK's event bridge on loopback

@@ -16,6 +16,8 @@ from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
+from .voice import resources as voice_resources
+from .voice.runner import Voice
 from .webhooks import Webhooks
 
 log = logging.getLogger("taskrouter_sandbox")
@@ -58,7 +60,10 @@ class Sandbox:
         self.engine.on_fault = self.fault
         self.store.on_fault = lambda what, error: self.fault("commit", "", what, error)
         self.store.listeners.append(self.webhooks.committed)
-        self.router = Router(*ROUTES, control.routes, event_bridge_control.routes)
+        self.voice = Voice(self)  # the simulated phone side (numbers, calls, TwiML)
+        self.router = Router(
+            *ROUTES, voice_resources.routes, control.routes, event_bridge_control.routes
+        )
         self.event_bridge: Any = None  # set by event_bridge.start() in a serving process
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None

@@ -1,19 +1,24 @@
 """The control plane under ``/_sandbox/``: what Twilio has no API for.
 
 ``health`` (no auth), ``clock`` (advance time and fire what falls due), ``reset`` (empty all
-state) and ``callbacks`` (recent outgoing callbacks, like the Console's debugger). The same
-list holds the background items that failed inside the sandbox and were skipped (a timer,
-an event delivery, a callback's handling, an after-commit step): ``kind`` ``timer``,
-``event``, ``assignment``/``fallback`` or ``commit``, ``code`` 20500, ``level`` ``error``,
-and ``message`` ``sandbox error: …``; the loop that met it goes on (issue 19).
+state), ``callbacks`` (recent outgoing callbacks, like the Console's debugger), and the
+simulated phone: ``calls`` (list; a caller dials in; press digits; hang up) and ``phones``
+(how a dialled number answers). See ``taskrouter_sandbox.voice``.
+
+The ``callbacks`` list also holds the background items that failed inside the sandbox and were
+skipped (a timer, an event delivery, a callback's handling, an after-commit step): ``kind``
+``timer``, ``event``, ``assignment``/``fallback`` or ``commit``, ``code`` 20500, ``level``
+``error``, and ``message`` ``sandbox error: …``; the loop that met it goes on (issue 19).
 """
 
 from __future__ import annotations
 
-from . import instructions, wire
-from .errors import ApiError, BadRequest, NotFound
+from . import wire
+from .errors import ApiError, BadRequest
 from .models import Call
 from .router import Context, Response, Routes, ok
+from .voice import calls as voice_calls
+from .voice import numbers as voice_numbers
 
 routes = Routes()
 MAX_ADVANCE = 400 * 86_400
@@ -80,26 +85,57 @@ def _render_call(call: Call) -> dict:
         "instruction": call.instruction, "to": call.to, "from": call.from_, "url": call.url,
         "status": call.status, "post_work_activity_sid": call.post_work_activity_sid,
         "date_created": wire.iso(call.date_created), "date_updated": wire.iso(call.date_updated),
+        "direction": call.direction, "queued_task_sid": call.queued_task_sid,
+        "bridged_call_sid": call.bridged_call_sid, "start_time": wire.iso(call.start_time),
+        "end_time": wire.iso(call.end_time), "waiting_for": voice_calls.state(call).get("wait"),
+        "log": voice_calls.log_entries(call),
     }  # fmt: skip
 
 
 @routes.get("/_sandbox/calls")
 def calls(ctx: Context) -> Response:
-    """The simulated calls that voice instructions made."""
-    mine = [
-        c for c in ctx.store.all("call")
-        if isinstance(c, Call) and c.account_sid == ctx.request.account_sid
-    ]  # fmt: skip
-    return ok({"calls": [_render_call(c) for c in mine]})
+    """Every simulated call: callers' inbound calls and the legs voice instructions made."""
+    mine = ctx.store.group("call", "account_sid", ctx.request.account_sid).values()
+    return ok({"calls": [_render_call(c) for c in mine if isinstance(c, Call)]})
+
+
+@routes.post("/_sandbox/calls")
+def place_call(ctx: Context) -> Response:
+    """A simulated caller ``From`` dials ``To`` (default: the account's number); the TwiML of
+    the number's ``voice_url`` runs until it waits (``<Gather>``, ``<Enqueue>``) or ends."""
+    caller = ctx.params.str("From", required=True, max_len=64)
+    assert caller is not None
+    call = ctx.sandbox.voice.dial(ctx.request.account_sid, caller, ctx.params.str("To"))
+    return ok(_render_call(call), 201)
 
 
 @routes.post("/_sandbox/calls/{CallSid}")
-def end_call(ctx: Context, CallSid: str) -> Response:
-    """``Status=completed`` hangs a simulated call up (the worker goes to post-work activity)."""
-    ctx.params.enum("Status", ("completed",))
-    with ctx.transaction() as tx:
-        call = tx.get(CallSid, "call")
-        if not isinstance(call, Call) or call.account_sid != ctx.request.account_sid:
-            raise NotFound(f"/_sandbox/calls/{CallSid}")
-        call = instructions.end_call(ctx.engine, tx, call, ctx.now())
+def update_call(ctx: Context, CallSid: str) -> Response:
+    """``Digits=1`` presses keys at a ``<Gather>`` (empty: no input); ``Status=completed``
+    hangs the call up (a queued caller's task is canceled; a bridge ends both legs and the
+    worker goes to the post-work activity)."""
+    if "Digits" in ctx.params:
+        digits = ctx.params.raw("Digits") or ""
+        call = ctx.sandbox.voice.press(ctx.request.account_sid, CallSid, digits)
         return ok(_render_call(call))
+    ctx.params.enum("Status", ("completed",))
+    call = ctx.sandbox.voice.hang_up(ctx.request.account_sid, CallSid)
+    return ok(_render_call(call))
+
+
+@routes.post("/_sandbox/phones")
+def phone_settings(ctx: Context) -> Response:
+    """How the phone at ``Number`` answers when the sandbox rings it: ``AnswerAfter`` seconds
+    on the sandbox clock (default 0), ``never`` (no-answer) or ``busy``."""
+    number = ctx.params.str("Number", required=True, max_len=128)
+    after = ctx.params.str("AnswerAfter", required=True)
+    assert number is not None and after is not None
+    if after not in (voice_numbers.NEVER, voice_numbers.BUSY):
+        try:
+            seconds = float(after)
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds <= 999:
+            raise BadRequest(f"AnswerAfter must be seconds (0-999), never or busy; got {after!r}")
+    voice_numbers.set_answer(ctx.store, ctx.request.account_sid, number, after)
+    return ok({"number": number, "answer_after": after})

@@ -148,9 +148,25 @@ class ControlClient:
         return list(self.call("GET", f"/_sandbox/callbacks{query}")["callbacks"])
 
     def calls(self) -> list[dict[str, Any]]:
-        """Simulated calls made by dequeue/call/conference/redirect instructions."""
+        """Simulated calls: callers' inbound calls and the legs voice instructions made."""
         return list(self.call("GET", "/_sandbox/calls")["calls"])
 
     def end_call(self, call_sid: str) -> dict[str, Any]:
-        """Hang a simulated call up (its worker moves to the post-work activity)."""
+        """Hang a simulated call up (a queued caller's task is canceled; a bridge ends both
+        legs and the worker moves to the post-work activity)."""
         return dict(self.call("POST", f"/_sandbox/calls/{call_sid}", {"Status": "completed"}))
+
+    def dial(self, caller: str, to: str | None = None) -> dict[str, Any]:
+        """A simulated caller dials ``to`` (default: the account's number); the call after
+        its TwiML ran up to the first wait (``waiting_for``: ``gather`` / ``enqueue``)."""
+        form = {"From": caller, **({"To": to} if to else {})}
+        return dict(self.call("POST", "/_sandbox/calls", form))
+
+    def press(self, call_sid: str, digits: str) -> dict[str, Any]:
+        """The caller presses ``digits`` at a ``<Gather>`` (empty: no input)."""
+        return dict(self.call("POST", f"/_sandbox/calls/{call_sid}", {"Digits": digits}))
+
+    def set_phone(self, number: str, answer_after: float | str) -> dict[str, Any]:
+        """How ``number`` answers when rung: after ``answer_after`` s, ``"never"``, ``"busy"``."""
+        form = {"Number": number, "AnswerAfter": str(answer_after)}
+        return dict(self.call("POST", "/_sandbox/phones", form))

@@ -106,6 +106,8 @@ class Engine:
         self.on_reservation: Callable[[Transaction, Reservation], None] = lambda tx, r: None
         # (loop, sid, what, error): a background item failed and was skipped (debugger log)
         self.on_fault: Callable[[str, str, str, BaseException], None] = lambda *fault: None
+        # Timers of other parts (the voice side's ring/answer), by kind: fire -> did it act?
+        self.timer_hooks: dict[str, Callable[[Transaction, Any, float], bool]] = {}
         self._timers: list[tuple[float, int, str, str]] = []
         self._timer_seq = 0
         self._timer_lock = threading.Lock()
@@ -708,6 +710,8 @@ class Engine:
 
     def _fire(self, tx: Transaction, kind: str, sid: str, due: float) -> bool:
         record = tx.get(sid)
+        if kind in self.timer_hooks:
+            return self.timer_hooks[kind](tx, record, due)
         if kind == "reservation":
             if isinstance(record, Reservation) and record.reservation_status == "pending":
                 if record.timeout_at is not None and record.timeout_at <= due:

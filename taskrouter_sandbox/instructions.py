@@ -1,11 +1,13 @@
 """Assignment instructions, from a callback's answer or a REST update, to state changes.
 
 ``accept`` and ``reject`` act on the reservation. The voice instructions (``dequeue``,
-``call``, ``conference``, ``redirect``) act on a *simulated* call (DESIGN.md decision 10): the
-sandbox makes up a ``CA…`` sid, records the call (``GET /_sandbox/calls``), writes
-``worker_call_sid`` into the task attributes where Twilio does, and applies the accept and
-post-work-activity rules; nothing rings. Ending a call (``POST /_sandbox/calls/{CallSid}``)
-moves the worker to the ``post_work_activity_sid``.
+``call``, ``conference``) ring the worker's phone on the simulated voice side
+(``taskrouter_sandbox.voice.calls.place_leg``): a ``CA…`` leg (``GET /_sandbox/calls``,
+``client.calls.list()``), ``worker_call_sid`` in the task attributes where Twilio writes it,
+and the accept and post-work-activity rules. ``dequeue`` accepts when the worker answers (at
+once unless ``POST /_sandbox/phones`` says otherwise) and bridges the caller of the task's
+``call_sid``. ``redirect`` notes the redirect on a call the sandbox knows. Ending a call
+(``POST /_sandbox/calls/{CallSid}``) moves the worker to the ``post_work_activity_sid``.
 
 Every refusal carries the code Twilio's debugger shows (``reference/taskrouter.md`` §2, §9).
 """
@@ -21,6 +23,7 @@ from .models import Activity, Call, Reservation, Task, Worker, json_object, touc
 from .params import TRUE, Params, bounded_int
 from .store import Transaction
 from .urls import check_callback_url
+from .voice import calls as voice_calls
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -149,14 +152,23 @@ def execute(
         sender = sender or attributes.get("to") or attributes.get("called")
         _require(sender, 40141, "conference needs 'from', a caller ID")
         _post_work(tx, reservation, post_work, 40143)
-    call = tx.put(Call(
-        sid=wire.new_sid("CA") if name != "redirect" else str(instruction["call_sid"]),
-        account_sid=task.account_sid, date_created=now, date_updated=now,
-        workspace_sid=task.workspace_sid, task_sid=task.sid, reservation_sid=reservation.sid,
-        worker_sid=worker.sid, instruction=name, to=to, from_=sender, url=url,
-        post_work_activity_sid=post_work,
-    ))  # fmt: skip
-    if name != "redirect":
+    if name == "redirect":
+        call = tx.get(str(instruction["call_sid"]), "call")
+        if isinstance(call, Call):  # a call of the voice side: note it, never replace it
+            call = voice_calls.note(tx, call, now, "redirect", f"redirected to {url}")
+        else:
+            call = tx.put(Call(
+                sid=str(instruction["call_sid"]), account_sid=task.account_sid,
+                date_created=now, date_updated=now, workspace_sid=task.workspace_sid,
+                task_sid=task.sid, reservation_sid=reservation.sid, worker_sid=worker.sid,
+                instruction=name, to=to, from_=sender, url=url, post_work_activity_sid=post_work,
+            ))  # fmt: skip
+    else:  # the worker's phone rings (taskrouter_sandbox.voice.calls)
+        call = voice_calls.place_leg(
+            engine, tx, task=task, reservation=reservation, instruction=name, to=str(to),
+            sender=sender, url=url, post_work=post_work, timeout=instruction.get("timeout"),
+            now=now,
+        )  # fmt: skip
         attributes["worker_call_sid"] = call.sid
         if name == "conference":
             attributes.setdefault("conference", {"room_name": task.sid})
@@ -169,6 +181,12 @@ def execute(
             f"Task {task.sid} updated",
             events.task_fields(tx, task, now),
         )
+    if name == "dequeue":  # accepted when the worker answers, maybe right now
+        if call.answer_at is not None and call.answer_at <= now:
+            voice_calls.answer(engine, tx, call, now)
+        return tx.get(reservation.sid, "reservation")  # type: ignore[return-value]
+    if call.answer_at is not None and call.answer_at <= now:
+        voice_calls.answer(engine, tx, call, now)
     if accept:
         return engine.accept(tx, reservation, now)
     return reservation

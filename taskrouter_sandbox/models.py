@@ -144,7 +144,8 @@ class Reservation(Record):
 
 @dataclass(slots=True)
 class Call(Record):
-    """A simulated voice call made by a dequeue/call/conference/redirect instruction."""
+    """A simulated voice call: a worker's leg made by a dequeue/call/conference/redirect
+    instruction, or a caller's inbound call to a phone number (``taskrouter_sandbox.voice``)."""
 
     kind: ClassVar[str] = "call"
     workspace_sid: str = ""
@@ -157,6 +158,33 @@ class Call(Record):
     url: str | None = None
     status: str = "in-progress"
     post_work_activity_sid: str | None = None
+    # The voice side (taskrouter_sandbox/voice): Twilio's Call resource fields and the state
+    # of the TwiML being executed. Times are epoch seconds on the sandbox clock.
+    direction: str = "outbound-api"
+    phone_number_sid: str | None = None
+    start_time: float | None = None  # answered
+    end_time: float | None = None
+    answer_at: float | None = None  # when the callee picks up; None: it never does
+    ring_until: float | None = None  # no answer by then: no-answer
+    bridged_call_sid: str | None = None
+    queued_task_sid: str | None = None  # the caller's task from <Enqueue> (kept after purge)
+    log: str = "[]"  # JSON list of {"at", "kind", "text"}: what happened and what was heard
+    state: str = "{}"  # JSON: where the TwiML waits (gather / enqueue) and what follows
+
+
+@dataclass(slots=True)
+class PhoneNumber(Record):
+    """An account's phone number (IncomingPhoneNumbers): where inbound calls find their TwiML."""
+
+    kind: ClassVar[str] = "phone_number"
+    phone_number: str = ""
+    friendly_name: str = ""
+    voice_url: str | None = None
+    voice_method: str = "POST"
+    voice_fallback_url: str | None = None
+    voice_fallback_method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
 
 
 KINDS: dict[str, type[Record]] = {
@@ -172,6 +200,7 @@ KINDS: dict[str, type[Record]] = {
         Task,
         Reservation,
         Call,
+        PhoneNumber,
     )
 }
 

@@ -56,7 +56,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workspace": ("account_sid",),
     "worker_channel": ("workspace_sid", "worker_sid"),
     "reservation": ("workspace_sid", "task_sid", "worker_sid"),
-    "call": ("workspace_sid", "task_sid"),
+    "call": ("workspace_sid", "task_sid", "account_sid"),
+    "phone_number": ("account_sid",),
 }
 DEFAULT_GROUP = ("workspace_sid",)
 EMPTY: dict[str, Record] = {}  # what group() returns for no records; never written to

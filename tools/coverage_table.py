@@ -99,6 +99,34 @@ def extra_routes(rows: Iterable[Row]) -> list[tuple[str, str]]:
     return sorted(extras, key=lambda route: (route[1], route[0]))
 
 
+def voice_section() -> list[str]:
+    """The 2010 API's Calls and IncomingPhoneNumbers the voice side serves (notebook 05)."""
+    from taskrouter_sandbox.voice import resources
+    from tests.conformance import spec
+    from tests.conformance.test_voice_resources import EXPECTED, NOT_SIMULATED
+
+    served = {(m.upper(), shape(t + ".json")) for m, t, _ in resources.routes.table}
+    lines = [
+        "",
+        "## Voice side: Calls and IncomingPhoneNumbers (2010 API)",
+        "",
+        "One row per operation of `spec/twilio_api_v2010_calls_numbers.json`, served by",
+        "`taskrouter_sandbox/voice/resources.py`. **Tested**: `tests/conformance/"
+        "test_voice_resources.py` validates the SDK's raw responses against that spec.",
+        "",
+        "| Operation | Method | Path | Implemented | Tested |",
+        "|---|---|---|---|---|",
+    ]
+    for operation_id, method, path in spec.voice_operations():
+        if operation_id in NOT_SIMULATED:
+            done = "refused: not simulated"
+        else:
+            done = _mark((method, shape(path)) in served)
+        tested = _mark(operation_id in EXPECTED or operation_id in NOT_SIMULATED)
+        lines.append(f"| {operation_id} | {method} | `{path}` | {done} | {tested} |")
+    return lines
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part // whole if whole else 0}%)"
 
@@ -149,6 +177,7 @@ def render(rows: Sequence[Row]) -> str:
             f"| {r.group} | {r.operation_id} | {r.method} | `{r.path}` | "
             f"{_mark(r.implemented)} | {_mark(r.tested)} |"
         )
+    lines += voice_section()
     extras = extra_routes(rows)
     if extras:
         lines += [

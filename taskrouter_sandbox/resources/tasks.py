@@ -12,7 +12,7 @@ from typing import Any
 from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import Task, Workflow, json_object, touch
+from ..models import Task, Workflow, Workspace, json_object, touch
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
@@ -86,7 +86,7 @@ def _virtual_start_time(ctx: Context, now: float) -> float | None:
     return moment
 
 
-def _channel_sid(ctx: Context, tx: Transaction, workspace_sid: str, ref: str | None) -> str:
+def _channel_sid(ctx: Context | None, tx: Transaction, workspace_sid: str, ref: str | None) -> str:
     channel = find_channel(tx, workspace_sid, ref or "default")
     if channel is None:
         raise BadRequest(
@@ -96,7 +96,9 @@ def _channel_sid(ctx: Context, tx: Transaction, workspace_sid: str, ref: str | N
     return channel.sid
 
 
-def _workflow(ctx: Context, tx: Transaction, workspace_sid: str, sid: str | None) -> Workflow:
+def _workflow(
+    ctx: Context | None, tx: Transaction, workspace_sid: str, sid: str | None
+) -> Workflow:
     flows = [f for f in tx.group("workflow", "workspace_sid", workspace_sid).values()]
     if sid is None:
         if len(flows) == 1:
@@ -125,29 +127,45 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
     start = _virtual_start_time(ctx, now)
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        flow = _workflow(ctx, tx, ws.sid, workflow_sid)
-        if queue_sid is not None:
-            queue = tx.get(queue_sid, "task_queue")
-            if queue is None or queue.workspace_sid != ws.sid:  # type: ignore[attr-defined]
-                raise BadRequest(f"TaskQueueSid {queue_sid!r} is not a queue of this workspace")
-        task = Task(
-            sid=wire.new_sid("WT"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            attributes=attributes,
-            priority=priority or 0,
-            timeout=timeout or DEFAULT_TIMEOUT,
-            workflow_sid=flow.sid,
-            task_channel_sid=_channel_sid(ctx, tx, ws.sid, p.str("TaskChannel")),
-            virtual_start_time=start if start is not None else now,
-            routing_target=routing_target,
+        task = new_task(
+            ctx.engine, tx, ws, now, attributes=attributes, workflow_sid=workflow_sid,
+            priority=priority, timeout=timeout, task_channel=p.str("TaskChannel"),
+            queue_sid=queue_sid, start=start, routing_target=routing_target,
             ignore_capacity=ignore_capacity,
-        )
-        tx.put(task)
-        task = ctx.engine.task_created(tx, task, now)  # emits task.created, then routes
+        )  # fmt: skip
         return ok(render(task, tx, now), 201, etag=task.version)
+
+
+def new_task(
+    engine: Any, tx: Transaction, ws: Workspace, now: float, *, attributes: str = "{}",
+    workflow_sid: str | None = None, priority: int | None = None, timeout: int | None = None,
+    task_channel: str | None = None, queue_sid: str | None = None, start: float | None = None,
+    routing_target: str | None = None, ignore_capacity: bool | None = None,
+) -> Task:  # fmt: skip
+    """Create a task in ``ws`` and route it: what ``POST .../Tasks`` does, and TwiML
+    ``<Enqueue workflowSid>`` too (``taskrouter_sandbox.voice``). Raises BadRequest."""
+    flow = _workflow(None, tx, ws.sid, workflow_sid)
+    if queue_sid is not None:
+        queue = tx.get(queue_sid, "task_queue")
+        if queue is None or queue.workspace_sid != ws.sid:  # type: ignore[attr-defined]
+            raise BadRequest(f"TaskQueueSid {queue_sid!r} is not a queue of this workspace")
+    task = Task(
+        sid=wire.new_sid("WT"),
+        account_sid=ws.account_sid,
+        date_created=now,
+        date_updated=now,
+        workspace_sid=ws.sid,
+        attributes=attributes,
+        priority=priority or 0,
+        timeout=timeout or DEFAULT_TIMEOUT,
+        workflow_sid=flow.sid,
+        task_channel_sid=_channel_sid(None, tx, ws.sid, task_channel),
+        virtual_start_time=start if start is not None else now,
+        routing_target=routing_target,
+        ignore_capacity=ignore_capacity,
+    )
+    tx.put(task)
+    return engine.task_created(tx, task, now)  # emits task.created, then routes
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Tasks")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -178,3 +179,52 @@ def test_a_broken_switcher_is_caught(browser: object, tmp_path: Path) -> None:
     (notebooks / NOTEBOOK).write_text(json.dumps(notebook))
     with pytest.raises(Exception, match="Timeout"):
         run_notebook_02(browser, notebooks, tmp_path, timeout=6)
+
+
+NOTEBOOK_05 = "05-tasks-from-phone-calls.ipynb"
+
+
+def test_caller_dials_presses_1_and_is_bridged_when_alice_goes_idle(
+    browser: object, tmp_path: Path
+) -> None:
+    """Notebook 05 with the mouse: 📞 Call and 1 on the caller widget, Idle on Alice's switcher,
+    and the caller widget shows the call connected to Alice."""
+    lab = start_lab(KIT_ROOT / "notebooks", tmp_path)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    panel = "window.jupyterapp.shell.currentWidget"
+    try:
+        page.goto(f"{lab.url}/lab/tree/{NOTEBOOK_05}")
+        page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+        page.wait_for_function(NOTEBOOK_READY, timeout=60_000)
+        sources = page.evaluate(
+            f"{panel}.content.widgets.map(cell => cell.model.sharedModel.getSource())"
+        )
+        dial_cell = next(i for i, s in enumerate(sources) if "phone.dial()" in s)
+        switch_cell = next(i for i, s in enumerate(sources) if s.strip().endswith("\nswitch"))
+        page.evaluate(f"{panel}.content.activeCellIndex = {dial_cell}")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-above')")
+        page.get_by_text("not calling").wait_for(timeout=60_000)
+        page.get_by_role("button", name="📞 Call").click()
+        page.get_by_text("waiting for digits").wait_for(timeout=30_000)
+        page.locator(".widget-button", has_text="1").filter(has_text=re.compile(r"^1$")).click()
+        page.get_by_text("on hold in the queue").wait_for(timeout=30_000)
+        for index in range(dial_cell + 1, switch_cell + 1):  # the task, the switcher
+            page.evaluate(f"{panel}.content.activeCellIndex = {index}")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+        switcher = page.locator(".widget-toggle-buttons").first
+        switcher.wait_for(timeout=60_000)
+        page.wait_for_function("document.body.innerText.includes('Alice — Offline')",
+                               timeout=30_000)  # fmt: skip
+        switcher.get_by_role("button", name="Idle", exact=True).click()
+        page.get_by_text("connected to the worker").wait_for(timeout=30_000)
+        assert "selected_language" in page.inner_text("body")  # the task's attributes
+        page.screenshot(path=str(tmp_path / "bridged.png"), full_page=False)
+    except Exception:
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"{tmp_path.name}-05-failure.png"), full_page=True)
+        shutil.copy(lab.log, OUTPUT / f"{tmp_path.name}-05-jupyterlab.log")
+        raise
+    finally:
+        page.close()
+        stop_lab(lab)

@@ -18,6 +18,14 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "twilio_taskrouter_v1.json"
+# The 2010 API's Calls and IncomingPhoneNumbers (the sandbox's voice side): its operation ids
+# and schema names do not collide with TaskRouter's, so one lookup serves both documents.
+VOICE_SPEC_PATH = SPEC_PATH.with_name("twilio_api_v2010_calls_numbers.json")
+RFC_2822 = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} \+0000$"
+)
+URI_PREFIX = "/2010-04-01/Accounts/"
 BASE_URL = "https://taskrouter.twilio.com/v1/"
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 METHODS = ("get", "post", "delete")
@@ -32,10 +40,29 @@ def document() -> dict[str, Any]:
 
 
 @cache
+def voice_document() -> dict[str, Any]:
+    return json.loads(VOICE_SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def _documents() -> tuple[dict[str, Any], ...]:
+    return (document(), voice_document())
+
+
+@cache
+def voice_operations() -> list[tuple[str, str, str]]:
+    """``(operation_id, METHOD, path)`` of the 2010 subset (Calls, IncomingPhoneNumbers)."""
+    return _operations_of(voice_document())
+
+
+@cache
 def operations() -> list[tuple[str, str, str]]:
-    """``(operation_id, METHOD, path)`` for every operation, in spec order."""
+    """``(operation_id, METHOD, path)`` for every TaskRouter operation, in spec order."""
+    return _operations_of(document())
+
+
+def _operations_of(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
-    for path, item in document()["paths"].items():
+    for path, item in doc["paths"].items():
         for method in METHODS:
             if method in item:
                 out.append((item[method]["operationId"], method.upper(), path))
@@ -48,10 +75,11 @@ def operation_ids() -> list[str]:
 
 @cache
 def _operation(operation_id: str) -> dict[str, Any]:
-    for item in document()["paths"].values():
-        for method in METHODS:
-            if item.get(method, {}).get("operationId") == operation_id:
-                return item[method]
+    for doc in _documents():
+        for item in doc["paths"].values():
+            for method in METHODS:
+                if item.get(method, {}).get("operationId") == operation_id:
+                    return item[method]
     raise KeyError(f"{operation_id} is not an operation of the spec")
 
 
@@ -106,7 +134,9 @@ def _prepare(node: Any, seen: tuple[str, ...] = ()) -> Any:
         if ref in seen:
             raise ValueError(f"recursive $ref {ref!r}")
         name = ref[len(REF_PREFIX) :]
-        target = copy.deepcopy(document()["components"]["schemas"][name])
+        schemas = next(d["components"]["schemas"] for d in _documents()
+                       if name in d["components"]["schemas"])  # fmt: skip
+        target = copy.deepcopy(schemas[name])
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         return _prepare({**target, **siblings}, (*seen, ref))
     out = {k: _prepare(v, seen) for k, v in node.items() if k != "x-twilio"}
@@ -152,6 +182,10 @@ def _walk(schema: dict[str, Any], value: Any, where: str, problems: list[str]) -
             problems.append(f"sid: {where} = {value!r} does not match {pattern}")
         if schema.get("format") == "date-time" and not DATE_TIME.match(value):
             problems.append(f"date: {where} = {value!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        if schema.get("format") == "date-time-rfc-2822" and not RFC_2822.match(value):
+            problems.append(f"date: {where} = {value!r} is not RFC 2822 (Mon, 02 Jan 2006 …)")
+        if where.endswith("uri") and not value.startswith(URI_PREFIX):
+            problems.append(f"uri: {where} = {value!r} does not start with {URI_PREFIX}")
         return
     if isinstance(value, list):
         items = schema.get("items")

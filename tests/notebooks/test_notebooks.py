@@ -129,6 +129,28 @@ def test_04_events(kit: Kit) -> None:
     assert_no_secret(notebook, kit)
 
 
+def test_05_tasks_from_phone_calls(kit: Kit) -> None:
+    notebook = kit.run("05-tasks-from-phone-calls.ipynb")
+    check_05(kit, notebook)
+
+
+def check_05(kit: Kit, notebook: nbformat.NotebookNode) -> None:
+    qs = quickstart(kit)
+    (task,) = [t for t in kit.tasks(qs) if t.assignment_status == "assigned"]
+    attributes = json.loads(task.attributes)
+    assert attributes["selected_language"] == "es" and attributes["direction"] == "inbound"
+    calls = {c.sid: c for c in kit.client.calls.list()}
+    assert calls[attributes["call_sid"]].status == "completed"
+    assert calls[attributes["worker_call_sid"]].duration == "30"
+    leg = calls[attributes["worker_call_sid"]]
+    assert (leg.to, leg._from) == ("+15555555555", attributes["to"])  # from: the dialled number
+    assert kit.worker(qs, "Alice").activity_name == "WrapUp"
+    text = outputs_text(notebook)
+    assert "oprime el uno." in text and "connected to" in text
+    assert "image/png" in text and "A call became a task" in text
+    assert_no_secret(notebook, kit)
+
+
 def test_06_worker_page(kit: Kit) -> None:
     """The Python side of the page (nbclient has no browser): tokens, the bridge's requests,
     reservation accepted, completed, rejected to Bob, activities in agreement."""
@@ -198,6 +220,15 @@ def test_live_path_through_the_tunnel(tunneled: Kit, name: str) -> None:
     ) or "signature: valid" in outputs_text(notebook)
 
 
+def test_05_through_the_tunnel(tunneled: Kit) -> None:
+    """The voice URL and the callback go through the fake ngrok agent's public URL."""
+    notebook = tunneled.run("05-tasks-from-phone-calls.ipynb")
+    check_05(tunneled, notebook)
+    (number,) = tunneled.client.incoming_phone_numbers.list()
+    assert number.voice_url.startswith("http://localhost:"), number.voice_url
+    assert "fake-ngrok-token-for-tests" not in outputs_text(notebook)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_notebooks_have_no_outputs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
@@ -207,5 +238,5 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
 
 
 def test_every_notebook_is_tested() -> None:
-    tested = {"00", "01", "02", "03", "04", "06", "07", "99"}
+    tested = {"00", "01", "02", "03", "04", "05", "06", "07", "99"}
     assert {p.name[:2] for p in NOTEBOOKS} == tested, os.listdir(KIT_ROOT / "notebooks")

@@ -55,6 +55,40 @@ def test_other_twilio_hosts_are_refused() -> None:
     )
 
 
+AC = "AC" + "0" * 32
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls/CA{'1' * 32}.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json?PageSize=5",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers/PN{'2' * 32}.json",
+    ],
+)
+def test_the_voice_resources_go_to_the_sandbox(url: str) -> None:
+    http = SandboxHttpClient("http://127.0.0.1:1")
+    assert http.local_url(url) == "http://127.0.0.1:1" + url.removeprefix("https://api.twilio.com")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Messages.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Queues.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls/CA{'1' * 32}/Recordings.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}.json",
+        f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls.json/../Messages.json",
+        f"https://voice.twilio.com/v1/Accounts/{AC}/Calls.json",
+        "https://studio.twilio.com/v2/Flows",
+    ],
+)
+def test_everything_else_of_twilio_is_still_refused(url: str) -> None:
+    with pytest.raises(helpers.SandboxError, match="only emulates TaskRouter"):
+        SandboxHttpClient("http://127.0.0.1:1").local_url(url)
+
+
 def test_live_mode_needs_credentials(tmp_path: Path) -> None:
     empty = tmp_path / ".env"
     empty.write_text("")

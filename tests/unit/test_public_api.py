@@ -16,6 +16,8 @@ PUBLIC = {
     "tidy_up", "wait_for",
     "wait_for_task", "simulate", "compare_designs",
     "WorkerPage", "worker_options", "worker_token",
+    # tasks from phone calls (notebook 05)
+    "CallerPhone", "call_in", "plot_call_timeline", "press_digits", "set_phone",
 }  # fmt: skip
 
 
