@@ -3,7 +3,8 @@
 import helpers
 client = helpers.connect()      # twilio.rest.Client: the local sandbox unless TASKROUTER_MODE=live
 qs = helpers.ensure_quickstart(client)   # .workspace_sid .workflow_sid .activities .workers .queues
-server = helpers.CallbackServer({"instruction": "accept"}).start()   # re-run safe
+server = helpers.serve(app)     # your Flask app, run in the kernel (re-run safe)
+server = helpers.CallbackServer({"instruction": "accept"}).start()   # or the kit's shortcut
 url = helpers.expose(server)    # loopback in sandbox mode, an ngrok tunnel in live mode
 helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
@@ -25,7 +26,15 @@ from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
-    from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
+    from .server import (
+        CallbackServer,
+        CallbackServerError,
+        auth_token,
+        callback_servers,
+        point_workflow,
+        serve,
+        stop_callback_servers,
+    )
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
     from .widgets import ActivitySwitcher, EventLog, TaskBoard
@@ -41,6 +50,9 @@ _LAZY = {
     "CallbackServerError": ".server",
     "point_workflow": ".server",
     "stop_callback_servers": ".server",
+    "callback_servers": ".server",
+    "serve": ".server",
+    "auth_token": ".server",
     "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
@@ -70,6 +82,8 @@ __all__ = [
     "WaitTimeout",
     "WorkspaceView",
     "advance_clock",
+    "auth_token",
+    "callback_servers",
     "close_tunnels",
     "connect",
     "end_call",
@@ -82,6 +96,7 @@ __all__ = [
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "serve",
     "stop_callback_servers",
     "tidy_up",
     "wait_for",

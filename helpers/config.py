@@ -3,7 +3,7 @@
 Precedence: explicit overrides > environment variables > the kit's ``.env`` file > defaults.
 The mode is ``sandbox`` unless ``TASKROUTER_MODE=live``; live mode needs
 ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``. Other variables: ``TASKROUTER_SANDBOX_PORT``,
-``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (the callback server, default 5050),
+``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (unset: any free port),
 ``TASKROUTER_TUNNEL=1`` (tunnel through ngrok even in sandbox mode), ``NGROK_AUTHTOKEN``,
 ``NGROK_DOMAIN``.
 """

@@ -18,7 +18,6 @@ from .config import Settings, load_settings, mask
 from .errors import KitError
 
 PACKAGES = ("twilio", "flask", "pyngrok", "ipywidgets", "jupyterlab", "ipykernel")
-CALLBACK_PORT = int(os.environ.get("TASKROUTER_CALLBACK_PORT", "5050") or 5050)
 
 
 @dataclass
@@ -70,7 +69,7 @@ def preflight(settings: Settings | None = None) -> Report:
     report.checks.append(_credentials(settings))
     report.checks.append(_service(settings))
     report.checks.append(_ngrok(settings))
-    report.checks.append(_port(CALLBACK_PORT))
+    report.checks.append(_port(_fixed_callback_port()))
     return report
 
 
@@ -144,7 +143,14 @@ def _ngrok(settings: Settings) -> Check:
     )
 
 
+def _fixed_callback_port() -> int:
+    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
 def _port(port: int) -> Check:
+    if not port:  # each notebook's server takes a free port: nothing can be in the way
+        return Check("callback port", True, "any free port (each notebook's server gets its own)")
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

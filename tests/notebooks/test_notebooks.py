@@ -9,65 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from twilio.rest import Client
 
 import helpers
-from helpers.config import Settings
 from helpers.sandbox import process
-from tests.support.sandbox import KIT_ROOT, free_port
+from tests.notebooks.conftest import Kit
+from tests.support.sandbox import KIT_ROOT
 
 NOTEBOOKS = sorted((KIT_ROOT / "notebooks").glob("*.ipynb"))
 FAKE_NGROK = KIT_ROOT / "tests" / "fakes" / "ngrok"
-EXECUTED = KIT_ROOT / "test-output" / "notebooks"
-
-
-@dataclass
-class Kit:
-    settings: Settings
-    workdir: Path
-
-    @property
-    def client(self) -> Client:
-        return helpers.connect(self.settings)
-
-    def run(self, name: str) -> nbformat.NotebookNode:
-        notebook = nbformat.read(KIT_ROOT / "notebooks" / name, as_version=4)
-        started = time.monotonic()
-        NotebookClient(notebook, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(self.workdir)}}).execute()  # fmt: skip
-        notebook.metadata["kit_seconds"] = round(time.monotonic() - started, 2)
-        EXECUTED.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, EXECUTED / name)
-        return notebook
-
-    def worker(self, qs: helpers.Quickstart, name: str) -> object:
-        return (
-            self.client.taskrouter.v1.workspaces(qs.workspace_sid).workers(qs.workers[name]).fetch()
-        )
-
-    def tasks(self, qs: helpers.Quickstart) -> list:
-        return self.client.taskrouter.v1.workspaces(qs.workspace_sid).tasks.list()
-
-
-@pytest.fixture
-def kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kit]:
-    """A fresh sandbox and free ports, handed to the kernel through its environment."""
-    settings = Settings(sandbox_dir=tmp_path / "sandbox", sandbox_port=free_port())
-    monkeypatch.setenv("TASKROUTER_MODE", "sandbox")  # a developer's .env must not send us live
-    monkeypatch.setenv("TASKROUTER_SANDBOX_DIR", str(settings.sandbox_dir))
-    monkeypatch.setenv("TASKROUTER_SANDBOX_PORT", str(settings.sandbox_port))
-    monkeypatch.setenv("TASKROUTER_CALLBACK_PORT", str(free_port()))
-    monkeypatch.delenv("TASKROUTER_TUNNEL", raising=False)
-    yield Kit(settings, tmp_path)
-    process.stop(settings.sandbox_dir)
 
 
 def outputs_text(notebook: nbformat.NotebookNode) -> str:
