@@ -17,12 +17,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .client import connect
+from .client import connect, curl_credentials
 from .config import Settings, load_settings
 from .control import advance_clock, end_call, reset_sandbox, sandbox_callbacks, sandbox_calls
 from .errors import ConfigError, KitError, SandboxError
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
+from .sids import short_sid
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ __all__ = [
     "callback_servers",
     "close_tunnels",
     "connect",
+    "curl_credentials",
     "end_call",
     "ensure_quickstart",
     "expose",
@@ -97,6 +99,7 @@ __all__ = [
     "sandbox_callbacks",
     "sandbox_calls",
     "serve",
+    "short_sid",
     "stop_callback_servers",
     "tidy_up",
     "wait_for",

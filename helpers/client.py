@@ -8,6 +8,7 @@ Twilio host is refused, so nothing reaches the real API by accident.
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from typing import Any
 
@@ -75,3 +76,18 @@ def connect(settings: Settings | None = None, **overrides: Any) -> Client:
         environment=ISOLATED_ENV,
     )
     return client
+
+
+def curl_credentials(client: Client) -> str:
+    """Put the client's account sid and token in this kernel's environment for the shell, and
+    return the TaskRouter base URL, so a notebook can show the REST call with curl:
+
+    ``!curl -u "$$TWILIO_ACCOUNT_SID:$$TWILIO_AUTH_TOKEN" {api}/v1/Workspaces``
+
+    (``$$`` passes a literal ``$`` to the shell: the token is expanded there, never shown.)
+    """
+    os.environ["TWILIO_ACCOUNT_SID"] = str(client.username)
+    os.environ["TWILIO_AUTH_TOKEN"] = str(client.password)
+    if isinstance(client.http_client, SandboxHttpClient):
+        return client.http_client.target
+    return "https://taskrouter.twilio.com"

@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from twilio.rest import Client
 
+from .sids import short_sid
+
 MAX_MINUTES = 43_200  # the Events resource keeps (unredacted) 30 days
 LANE = 12  # height of one lane in data units: a 7-high bar, room for "instant" labels
 WORKER_LEAD = 120.0  # seconds before the task whose worker changes are still shown
@@ -59,7 +61,7 @@ class Timeline:
 
     @property
     def lanes(self) -> dict[str, list[Segment]]:
-        return {f"task {self.task_sid[-6:]}": self.task, self.worker: self.worker_lane}
+        return {f"task {short_sid(self.task_sid)}": self.task, self.worker: self.worker_lane}
 
 
 def _at(event: Any) -> float:
@@ -202,7 +204,7 @@ def plot_timeline(
     ax.set_ylim(0, top + 4)
     ax.set_xlim(0, span)
     ax.set_xlabel("seconds since " + _utc(timeline.origin).strftime("%H:%M:%S UTC"))
-    ax.set_title(f"Task {task_sid} and worker {worker}", fontsize=10)
+    ax.set_title(f"Task {short_sid(task_sid)} and worker {worker}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _show_figures_in_ipython()
     return figure  # type: ignore[return-value]

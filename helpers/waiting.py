@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .config import Settings, load_settings
 from .errors import KitError
+from .sids import short_sid
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ def wait_for_task(
         task = tasks(task_sid).fetch()
         return task if task.assignment_status == status else None
 
-    return wait_for(check, what=f"task {task_sid[:8]}… to be {status}", timeout=timeout,
+    return wait_for(check, what=f"task {short_sid(task_sid)} to be {status}", timeout=timeout,
                     explain=lambda: diagnose(client, qs, task_sid, server, settings))  # fmt: skip
 
 
@@ -121,7 +122,7 @@ def diagnose(
             reasons.append(f"the last callback got debugger code {last['code']}: {meaning}")
     if pending:
         reasons.append(
-            f"reservation {pending[0].sid[:8]}… for {pending[0].worker_name} is still pending"
+            f"reservation {short_sid(pending[0].sid)} for {pending[0].worker_name} is still pending"
         )
     return "; ".join(reasons)
 

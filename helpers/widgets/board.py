@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from ..sids import short_sid
 from ._live import LiveWidget
 
 HIGHLIGHT = "#fff3a8"
@@ -25,10 +26,6 @@ SWEEP_EVERY = 6  # refreshes between full reservation re-reads
 TASK_COLUMNS = ("task", "attributes", "queue", "status", "age", "reservations")
 STATUS_COLOURS = {"pending": "#b26a00", "reserved": "#0969da", "assigned": "#1a7f37",
                   "wrapping": "#8250df", "completed": "#777", "canceled": "#777"}  # fmt: skip
-
-
-def short_sid(sid: str) -> str:
-    return f"{sid[:2]}…{sid[-6:]}" if len(sid) > 10 else sid
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ PUBLIC = {
     "ensure_quickstart", "expose", "load_settings", "plot_timeline", "point_workflow",
     "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
     "tidy_up", "wait_for", "serve", "auth_token", "callback_servers",
+    "curl_credentials", "short_sid",
     "wait_for_task",
 }  # fmt: skip
 
