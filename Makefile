@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
+.PHONY: git-filter lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -11,14 +11,25 @@ $(BIN)/python:
 
 $(VENV)/.runtime: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.txt
+	@$(MAKE) -s git-filter
 	touch $@
+
+## git-filter: strip notebook outputs on `git add` (nbstripout), so running notebooks keeps git clean
+# Relative command: git runs filters from the top of the work tree, so every clone or worktree
+# uses its own .venv. Outside a git checkout (a downloaded zip) there is nothing to configure.
+git-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean '$(BIN)/python -m nbstripout --keep-id --extra-keys metadata.language_info' && \
+		git config filter.nbstripout.smudge cat && \
+		git config diff.ipynb.textconv '$(BIN)/python -m nbstripout --keep-id --extra-keys metadata.language_info -t'; \
+	fi
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
 ## lab: set up, start the sandbox and open JupyterLab on notebooks/ (sandbox mode)
-lab: $(VENV)/.runtime
+lab: $(VENV)/.runtime git-filter
 	$(BIN)/python -m helpers.lab
 
 ## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)

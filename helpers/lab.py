@@ -17,6 +17,13 @@ from pathlib import Path
 from .config import KIT_ROOT, load_settings
 from .sandbox import process
 
+# What nbstripout strips by default, plus language_info (JupyterLab rewrites it on every save).
+# The git filter (Makefile's git-filter) strips the same keys, so both give the committed bytes.
+STRIPPED_KEYS = ["metadata.signature", "metadata.widgets", "metadata.language_info",
+                 "cell.metadata.collapsed", "cell.metadata.ExecuteTime", "cell.metadata.execution",
+                 "cell.metadata.heading_collapsed", "cell.metadata.hidden",
+                 "cell.metadata.scrolled"]  # fmt: skip
+
 QUIET = {
     "@jupyterlab/apputils-extension:notification": {
         "fetchNews": "false",
@@ -36,10 +43,29 @@ def quiet_settings(prefix: Path = Path(sys.prefix)) -> Path:
     return path
 
 
+def strip_on_save(model: dict, **_: object) -> None:
+    """JupyterLab's pre-save hook: notebooks are written without outputs, like git keeps them.
+
+    Autosave would otherwise write every run's outputs into the tracked ``.ipynb`` files and
+    ``git status`` would list them (the nbstripout git filter alone cleans what is *committed*,
+    but git still sees a changed file). The open notebook keeps its outputs on screen.
+    """
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    import nbformat
+    from nbstripout import strip_output
+
+    notebook = nbformat.from_dict(model["content"])
+    model["content"] = strip_output(
+        notebook, keep_output=False, keep_count=False, keep_id=True, extra_keys=STRIPPED_KEYS
+    )
+
+
 def command(
     notebooks: Path, port: int | None = None, *, open_browser: bool = True, token: str | None = None
 ) -> list[str]:
-    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={notebooks}"]
+    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={notebooks}",
+            "--FileContentsManager.pre_save_hook=helpers.lab.strip_on_save"]  # fmt: skip
     if port is not None:
         args += [f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1"]
     if not open_browser:
