@@ -125,6 +125,11 @@ def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
             stopped = response.status == 202
     except OSError:  # refused: nothing listens there any more
         stopped = not _listening(entry.port)
+    deadline = time.monotonic() + timeout
+    while stopped and _listening(entry.port):  # it stops on its own thread: wait for the port
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
     if stopped:
         with contextlib.suppress(OSError):
             _file(entry.pid, entry.port).unlink()

@@ -82,10 +82,50 @@ def test_a_rerun_in_one_kernel_keeps_its_port_and_replaces_its_server(
 ) -> None:
     notebook = nbformat.read(KIT_ROOT / "notebooks" / PATH[2], as_version=4)
     serving = next(i for i, c in enumerate(notebook.cells) if "helpers.serve(app)" in c.source)
-    notebook.cells.insert(serving + 1, notebook.cells[serving].copy())  # the cell, run twice
+    again = nbformat.v4.new_code_cell(notebook.cells[serving].source)  # the cell, run twice
+    notebook.cells.insert(serving + 1, again)
     monkeypatch.setenv("JPY_SESSION_NAME", f"notebooks/{PATH[2]}")
     km = KernelManager(kernel_name="python3")
     kernels.append(km)
     kit.run(PATH[2], km=km, notebook=notebook)
     (server,) = helpers.callback_servers()
     assert listening(server.port)
+
+
+CLICK_IDLE = """
+# What a click on Idle does: the button's value changes in the browser, the widget acts on it.
+switch.buttons.value = "Idle"
+helpers.wait_for(lambda: ws.tasks(task.sid).fetch().assignment_status != "pending",
+                 what="the click to reach TaskRouter")
+"""
+
+
+@pytest.mark.parametrize("name", PATH[1:3])
+def test_clicking_idle_and_running_the_from_code_cell_gives_one_outcome(
+    kit: Kit, name: str
+) -> None:
+    """The person clicks Idle *and* runs the "or run the next cell" cell: same outcome."""
+    notebook = nbformat.read(KIT_ROOT / "notebooks" / name, as_version=4)
+    from_code = next(
+        i for i, c in enumerate(notebook.cells) if "update(activity_sid=idle_sid)" in c.source
+    )
+    notebook.cells.insert(from_code, nbformat.v4.new_code_cell(CLICK_IDLE))
+    executed = kit.run(name, notebook=notebook)  # every checkpoint in it must pass
+    qs = quickstart(kit)
+    tasks = kit.tasks(qs)
+    assert any(t.assignment_status == "assigned" for t in tasks)
+    assert kit.worker(qs, "Alice").activity_name == "Busy"
+    text = outputs_text(executed)
+    assert "[ok]" in text and "Error" not in text
+    # the timeline of the first task: Alice went Idle once, then Reserved, then Busy
+    first = min(tasks, key=lambda t: t.date_created)
+    events = kit.client.taskrouter.v1.workspaces(qs.workspace_sid).events.list(
+        worker_sid=qs.workers["Alice"], event_type="worker.activity.update"
+    )
+    after = [e for e in events if e.event_date >= first.date_created]
+    names = [e.event_data["worker_activity_name"] for e in sorted(after, key=_date)]
+    assert names[: names.index("Busy") + 1] == ["Idle", "Reserved", "Busy"], names
+
+
+def _date(event: object) -> object:
+    return event.event_date  # type: ignore[attr-defined]
