@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .client import connect, curl_credentials
 from .config import Settings, load_settings
 from .control import advance_clock, end_call, reset_sandbox, sandbox_callbacks, sandbox_calls
+from .debugger import create_call_task, debugger_log
 from .errors import ConfigError, KitError, SandboxError
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
@@ -87,7 +88,9 @@ __all__ = [
     "callback_servers",
     "close_tunnels",
     "connect",
+    "create_call_task",
     "curl_credentials",
+    "debugger_log",
     "end_call",
     "ensure_quickstart",
     "expose",

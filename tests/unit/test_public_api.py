@@ -15,6 +15,7 @@ PUBLIC = {
     "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
     "tidy_up", "wait_for", "serve", "auth_token", "callback_servers",
     "curl_credentials", "short_sid",
+    "create_call_task", "debugger_log",
     "wait_for_task",
 }  # fmt: skip
 
