@@ -273,7 +273,8 @@ class CallbackServer:
                 f"Cannot listen on {self.host}:{self._requested_port} ({error.strerror})",
                 "another program (or another notebook's server) uses this port: stop it there "
                 "with server.stop(), or pick another port, e.g. CallbackServer(port=0) for any "
-                "free one",
+                "free one (unset TASKROUTER_CALLBACK_PORT and every notebook's server takes "
+                "its own free port)",
             ) from None
         return sock
 

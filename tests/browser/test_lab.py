@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +38,8 @@ NOTEBOOK_READY = """() => {
         && panel.sessionContext.session?.kernel?.status === "idle";
 }"""
 
+NO_BROWSER = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
 if CHROMIUM is None:
-    NO_BROWSER = (
-        "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-    )
     pytestmark = [pytestmark, pytest.mark.skip(reason=NO_BROWSER)]
 
 
@@ -58,9 +55,10 @@ def start_lab(notebooks: Path, tmp: Path) -> Lab:
     port, sandbox_dir = free_port(), tmp / "sandbox"
     env = {**os.environ, "TASKROUTER_MODE": "sandbox", "TASKROUTER_SANDBOX_DIR": str(sandbox_dir),
            "TASKROUTER_SANDBOX_PORT": str(free_port()),
-           "TASKROUTER_CALLBACK_PORT": str(free_port()), "JUPYTER_CONFIG_DIR": str(tmp / "jcfg"),
+           "JUPYTER_CONFIG_DIR": str(tmp / "jcfg"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces")}  # fmt: skip
     env.pop("TASKROUTER_TUNNEL", None)
+    env.pop("TASKROUTER_CALLBACK_PORT", None)  # as for a learner: each kernel takes a free port
     log = tmp / "jupyterlab.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpers.lab", "--notebooks", str(notebooks), "--port", str(port),
@@ -91,20 +89,6 @@ def stop_lab(lab: Lab) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(lab.process.pid, signal.SIGKILL)
     process.stop(lab.sandbox_dir)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def run_notebook_02(browser: object, notebooks: Path, tmp: Path, timeout: float = 30.0) -> Path:
