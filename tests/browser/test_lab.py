@@ -31,7 +31,7 @@ OUTPUT = KIT_ROOT / "test-output" / "browser"
 # Each successful run leaves this picture; `make screenshot` copies it for the README.
 SCREENSHOT = OUTPUT / "notebook-02.png"
 NOTEBOOK = "02-accept-via-the-assignment-callback.ipynb"
-IDLE_CELL = 'switch.select("Idle")'
+IDLE_CELL = "update(activity_sid=idle_sid)"  # the "or run the next cell" cell
 NOTEBOOK_READY = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     return panel && panel.context && panel.context.isReady && panel.content.widgets.length > 1
@@ -104,7 +104,7 @@ def run_notebook_02(browser: object, notebooks: Path, tmp: Path, timeout: float 
             "window.jupyterapp.shell.currentWidget.content.widgets"
             ".map(cell => cell.model.sharedModel.getSource())"
         )
-        idle_cell = next(i for i, source in enumerate(sources) if source.strip() == IDLE_CELL)
+        idle_cell = next(i for i, source in enumerate(sources) if IDLE_CELL in source)
         page.evaluate(
             f"window.jupyterapp.shell.currentWidget.content.activeCellIndex = {idle_cell}"
         )
