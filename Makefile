@@ -10,7 +10,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.runtime: $(BIN)/python requirements.txt pyproject.toml
-	$(BIN)/python -m pip install -q -r requirements.txt
+	@echo "Installing the kit into $(VENV) (first run only)…"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt \
+		> $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
 	@$(MAKE) -s git-filter
 	touch $@
 
@@ -28,9 +30,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-## lab: set up, start the sandbox and open JupyterLab on notebooks/ (sandbox mode)
+## lab: set up, start the sandbox and open JupyterLab on notebook 00 (LAB_PORT=8899 picks its port)
 lab: $(VENV)/.runtime git-filter
-	$(BIN)/python -m helpers.lab
+	@$(BIN)/python -m helpers.lab $(if $(LAB_PORT),--port $(LAB_PORT))
 
 ## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
 test: $(VENV)/.dev

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,12 @@ def default_port(env: Mapping[str, str] | None = None) -> int:
             "set it to a number between 1 and 65535, e.g. 8765",
         )
     return int(value)
+
+
+def is_placeholder(value: str | None) -> bool:
+    """A value still as ``.env.example`` has it (``ACxxxx…``, ``your_auth_token``…)."""
+    text = (value or "").strip().lower()
+    return text.startswith("your_") or re.fullmatch(r"acx{8,}", text) is not None
 
 
 def mask(secret: str | None) -> str | None:
@@ -115,6 +122,20 @@ def load_settings(
                 f"Live mode needs {' and '.join(missing)}",
                 "put them in the kit's .env file (see .env.example) or unset TASKROUTER_MODE "
                 "to use the offline sandbox",
+            )
+        copied = [
+            n
+            for n, v in (
+                ("TWILIO_ACCOUNT_SID", settings.account_sid),
+                ("TWILIO_AUTH_TOKEN", settings.auth_token),
+            )
+            if is_placeholder(v)
+        ]
+        if copied:
+            raise ConfigError(
+                f"{' and '.join(copied)} still hold the placeholder from .env.example",
+                "put your Account SID and Auth Token from the Twilio Console (Account Info) "
+                "in .env, or unset TASKROUTER_MODE to use the offline sandbox",
             )
         if not (settings.account_sid or "").startswith("AC"):
             raise ConfigError(

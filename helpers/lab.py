@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .config import KIT_ROOT, load_settings
+from .errors import KitError
 from .sandbox import process
 
 # What nbstripout strips by default, plus language_info (JupyterLab rewrites it on every save).
@@ -24,6 +25,7 @@ STRIPPED_KEYS = ["metadata.signature", "metadata.widgets", "metadata.language_in
                  "cell.metadata.heading_collapsed", "cell.metadata.hidden",
                  "cell.metadata.scrolled"]  # fmt: skip
 
+FIRST_NOTEBOOK = "00-set-up-the-workspace.ipynb"
 QUIET = {
     "@jupyterlab/apputils-extension:notification": {
         "fetchNews": "false",
@@ -65,7 +67,8 @@ def command(
     notebooks: Path, port: int | None = None, *, open_browser: bool = True, token: str | None = None
 ) -> list[str]:
     args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={notebooks}",
-            "--FileContentsManager.pre_save_hook=helpers.lab.strip_on_save"]  # fmt: skip
+            "--FileContentsManager.pre_save_hook=helpers.lab.strip_on_save",
+            f"--ServerApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"]  # fmt: skip
     if port is not None:
         args += [f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1"]
     if not open_browser:
@@ -85,12 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=None, help="'' for no token (tests only)")
     parser.add_argument("extra", nargs="*", help="more JupyterLab options")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except KitError as error:  # e.g. live mode without credentials: say so, no traceback
+        print(f"Cannot start: {error.message}\n  How to fix: {error.hint}", file=sys.stderr)
+        return 2
     if not settings.live:
         url = process.start(settings.sandbox_dir, settings.sandbox_host, settings.sandbox_port)
         print(f"TaskRouter sandbox running at {url}", flush=True)
+        stop = "`make sandbox-stop` stops the sandbox (it keeps running in the background)"
     else:
         print("Live mode: notebooks talk to your Twilio account (TASKROUTER_MODE=live).")
+        stop = "nothing else runs in the background in live mode"
+    print(
+        f"JupyterLab opens on {FIRST_NOTEBOOK}: start there, then 01, 02, 03, 04, and 99 to "
+        f"clean up.\nStop JupyterLab with Ctrl-C (twice); {stop}.",
+        flush=True,
+    )
     quiet_settings()
     cmd = command(args.notebooks, args.port, open_browser=not args.no_browser, token=args.token)
     os.execv(sys.executable, cmd + args.extra)

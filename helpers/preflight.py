@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from .config import Settings, load_settings, mask
+from .config import Settings, is_placeholder, load_settings, mask
 from .errors import KitError
 
 PACKAGES = ("twilio", "flask", "pyngrok", "ipywidgets", "jupyterlab", "ipykernel")
@@ -40,7 +40,7 @@ class Report:
     def __str__(self) -> str:
         lines = [f"Preflight ({self.mode} mode): {'all good' if self.ok else 'needs attention'}"]
         for c in self.checks:
-            lines.append(f"  {'✔' if c.ok else '✘'} {c.name}: {c.detail}")
+            lines.append(f"  {'ok ' if c.ok else 'FIX'} {c.name}: {c.detail}")
             if not c.ok and c.fix:
                 lines.append(f"      fix: {c.fix}")
         return "\n".join(lines)
@@ -49,19 +49,33 @@ class Report:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{html.escape(c.name)}</td>"
-            f"<td>{html.escape(c.detail)}</td><td>{html.escape('' if c.ok else c.fix)}</td></tr>"
+            f"<tr>{_td(_mark(c.ok))}{_td(html.escape(c.name))}{_td(html.escape(c.detail))}"
+            f"{_td(html.escape('' if c.ok else c.fix))}</tr>"
             for c in self.checks
         )
-        return (f"<b>Preflight — {self.mode} mode</b><table><tr><th></th><th>check</th>"
-                f"<th>result</th><th>how to fix</th></tr>{rows}</table>")  # fmt: skip
+        head = "".join(_td(f"<b>{h}</b>") for h in ("", "check", "result", "how to fix"))
+        return (f"<b>Preflight — {html.escape(self.mode)} mode: "
+                f"{'all good' if self.ok else 'needs attention'}</b>"
+                f"<table><tr>{head}</tr>{rows}</table>")  # fmt: skip
+
+
+def _mark(ok: bool) -> str:
+    """A word in colour, not an emoji: Chromium without an emoji font draws empty boxes."""
+    colour, word = ("#1a7f37", "ok") if ok else ("#b00020", "FIX")
+    return f'<b style="color:{colour}">{word}</b>'
+
+
+def _td(content: str) -> str:
+    return f'<td style="text-align:left;vertical-align:top;padding:2px 8px">{content}</td>'
 
 
 def preflight(settings: Settings | None = None) -> Report:
     try:
         settings = settings or load_settings()
     except KitError as error:
-        return Report("unknown", [Check("settings", False, error.message, error.hint)])
+        asked = (os.environ.get("TASKROUTER_MODE") or _dotenv_mode() or "sandbox").strip()
+        return Report(f"{asked.lower()} (not ready)",
+                      [Check("settings", False, error.message, error.hint)])  # fmt: skip
     report = Report(settings.mode)
     report.checks.append(_python())
     report.checks.append(_packages())
@@ -71,6 +85,14 @@ def preflight(settings: Settings | None = None) -> Report:
     report.checks.append(_ngrok(settings))
     report.checks.append(_port(_fixed_callback_port()))
     return report
+
+
+def _dotenv_mode() -> str | None:
+    from dotenv import dotenv_values
+
+    from .config import KIT_ROOT
+
+    return dotenv_values(KIT_ROOT / ".env").get("TASKROUTER_MODE")
 
 
 def _python() -> Check:
@@ -133,6 +155,13 @@ def _service(settings: Settings) -> Check:
 
 
 def _ngrok(settings: Settings) -> Check:
+    if settings.ngrok_authtoken and is_placeholder(settings.ngrok_authtoken):
+        return Check(
+            "ngrok authtoken",
+            False,
+            "NGROK_AUTHTOKEN still holds the placeholder from .env.example",
+            "copy your authtoken from dashboard.ngrok.com into .env",
+        )
     if settings.ngrok_authtoken:
         return Check("ngrok authtoken", True, f"set ({mask(settings.ngrok_authtoken)})")
     if settings.live:

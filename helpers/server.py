@@ -393,8 +393,8 @@ class CallbackServer:
         )
 
 
-RUNNING = '<span style="color:#1a7f37">●</span> running'
-STOPPED = '<span style="color:#888">○</span> stopped'
+RUNNING = '<b style="color:#1a7f37">running</b>'
+STOPPED = '<b style="color:#888">stopped</b>'
 
 
 def running_server(port: int) -> CallbackServer | None:

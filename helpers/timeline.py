@@ -35,10 +35,13 @@ TASK_STATES = {
 }
 RESERVATION_ENDS = ("reservation.rejected", "reservation.timeout", "reservation.canceled",
                     "reservation.rescinded")  # fmt: skip
-COLOURS = {"pending": "#f0b429", "reserved": "#5b9bd5", "assigned": "#2da44e",
-           "wrapping": "#a371f7", "completed": "#bbbbbb", "canceled": "#bbbbbb",
-           "Offline": "#cccccc", "Idle": "#7fd18b", "Available": "#7fd18b",
-           "Reserved": "#5b9bd5", "Busy": "#e5534b", "WrapUp": "#a371f7"}  # fmt: skip
+# Every state its own colour: task states strong, worker activities light, related ones (task
+# reserved / activity Reserved) in one hue so the eye pairs them without mixing them up.
+COLOURS = {"pending": "#f0b429", "reserved": "#1f6feb", "assigned": "#2da44e",
+           "wrapping": "#8250df", "completed": "#6e7781", "canceled": "#424a53",
+           "Offline": "#d0d7de", "Idle": "#a6e3a1", "Available": "#a6e3a1",
+           "Reserved": "#9ecbff", "Busy": "#e5534b", "WrapUp": "#d2b8ff"}  # fmt: skip
+CONTEXT = 0.15  # of the task's life, shown before and after it (at least a second)
 
 
 class Segment(NamedTuple):
@@ -136,16 +139,24 @@ def timeline_segments(client: Client, qs: Any, task_sid: str, worker: str = "Ali
             start_date=_utc(created - WORKER_LEAD),
         )
     )
-    origin = min([created, *(_at(e) for e in worker_events[:1])])
-    last = max([_at(e) for e in [*task_events, *worker_events]])
-    end = last + max(1.0, 0.1 * (last - origin))
+    # Centred on the task's life with a little context: the worker's earlier history (in 02
+    # after 01, minutes of it) would otherwise squeeze the moment that matters to a sliver.
+    settled = _at(task_events[-1])
+    context = max(1.0, CONTEXT * (settled - created))
+    origin, end = created - context, settled + context
     worker_changes: list[tuple[float, str]] = []
     for event in worker_events:
         data = dict(event.event_data or {})
+        at, name = _at(event), str(data.get("worker_activity_name", "?"))
+        if at > end:
+            break
+        if at <= origin:  # before the window: only the state it left her in counts
+            worker_changes = [(origin, name)]
+            continue
         previous = data.get("worker_previous_activity_name")
-        if not worker_changes and previous and _at(event) > origin:
+        if not worker_changes and previous:
             worker_changes.append((origin, str(previous)))
-        worker_changes.append((_at(event), str(data.get("worker_activity_name", "?"))))
+        worker_changes.append((at, name))
     if not worker_changes:  # no change in the window: she spent it all in today's activity
         current = workspace.workers(worker_sid).fetch()
         worker_changes.append((origin, str(current.activity_name)))

@@ -29,6 +29,9 @@ DEBUGGER = {
 }
 
 
+INSTRUCTIONS = ("accept", "reject", "dequeue", "call", "conference", "redirect")
+
+
 class WaitTimeout(KitError):
     """The awaited outcome did not happen in time; the message says what was seen instead."""
 
@@ -111,6 +114,9 @@ def diagnose(
                 "your callback server refused a callback with 403: the signature "
                 "did not validate (wrong auth token or URL?)"
             )
+    typo = _unknown_instruction(server)
+    if typo:
+        reasons.append(typo)
     settings = settings or load_settings()
     if not settings.live:
         from .control import sandbox_callbacks
@@ -119,12 +125,28 @@ def diagnose(
         if codes:
             last = codes[-1]
             meaning = DEBUGGER.get(last["code"], last.get("message", ""))
+            if last["code"] == 55555 and last.get("message"):
+                meaning += f" ({last['message']})"  # quotes the bad value, lists valid ones
             reasons.append(f"the last callback got debugger code {last['code']}: {meaning}")
     if pending:
         reasons.append(
             f"reservation {short_sid(pending[0].sid)} for {pending[0].worker_name} is still pending"
         )
     return "; ".join(reasons)
+
+
+def _unknown_instruction(server: Any) -> str | None:
+    """Your server's last answer named an instruction TaskRouter does not know (55555)."""
+    records = [r for r in getattr(server, "requests", []) or [] if getattr(r, "kind", "") ==
+               "assignment"]  # fmt: skip
+    answer = getattr(records[-1], "answer", None) if records else None
+    if not isinstance(answer, dict) or "instruction" not in answer:
+        return None
+    name = str(answer["instruction"])
+    if name.strip().lower() in INSTRUCTIONS:
+        return None
+    return (f"your callback answered {{\"instruction\": {name!r}}}: {name!r} is not an "
+            f"instruction; use one of {', '.join(INSTRUCTIONS)}")  # fmt: skip
 
 
 def _status(record: Any) -> int | None:
@@ -152,25 +174,26 @@ class _Progress:
     def _text(self, state: str) -> Any:
         from IPython.display import Markdown
 
-        return Markdown(f"⏳ Waiting for {self.what}: {state}")
+        return Markdown(f"Waiting for {self.what}: {state}")
 
     def tick(self, elapsed: float, timeout: float) -> None:
         if self.handle is not None:
-            bar = "▮" * int(10 * elapsed / timeout) + "▯" * (10 - int(10 * elapsed / timeout))
+            done = min(10, int(10 * elapsed / timeout))
+            bar = "`[" + "#" * done + "." * (10 - done) + "]`"  # text, not emoji: any font shows it
             self.handle.update(self._text(f"{bar} {elapsed:.1f}/{timeout:g} s"))
 
     def done(self, elapsed: float) -> None:
         if self.handle is not None:
             from IPython.display import Markdown
 
-            self.handle.update(Markdown(f"✅ {self.what}: done in {elapsed:.2f} s"))
+            self.handle.update(Markdown(f"**done**: {self.what} in {elapsed:.2f} s"))
             self.handle = None
 
     def failed(self, elapsed: float) -> None:
         if self.handle is not None:
             from IPython.display import Markdown
 
-            self.handle.update(Markdown(f"❌ {self.what}: not after {elapsed:.1f} s"))
+            self.handle.update(Markdown(f"**not done**: {self.what}, not after {elapsed:.1f} s"))
             self.handle = None
 
     def close(self) -> None:
