@@ -7,6 +7,7 @@ other kernels, and running the learner's own Flask app with helpers.serve.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -198,3 +199,57 @@ def test_a_typo_in_the_instruction_is_quoted_with_the_valid_ones(
     finally:
         server.stop()
     assert "'acept'" in why and "accept, reject" in why, why
+
+
+def test_the_board_shows_current_tasks_and_no_rejection_for_tidied_ones(
+    client: Client, sandbox: SandboxProcess
+) -> None:
+    from helpers.widgets import TaskBoard
+
+    qs = helpers.ensure_quickstart(client)
+    ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    ws.workflows(qs.workflow_sid).update(assignment_callback_url="")
+    spanish = json.dumps({"selected_language": "es"})
+    old = ws.tasks.create(attributes=spanish, workflow_sid=qs.workflow_sid)
+    helpers.tidy_up(client, qs)  # an earlier notebook's task, finished
+    board = TaskBoard(client, qs, interval=60)
+    try:
+        assert board.status_of(old.sid) is None  # not this notebook's story
+        task = ws.tasks.create(attributes=spanish, workflow_sid=qs.workflow_sid)
+        ws.workers(qs.workers["Alice"]).update(activity_sid=qs.activities["Idle"])
+        board.refresh()
+        assert board.status_of(task.sid) == "reserved"
+        helpers.tidy_up(client, qs)
+        board.refresh()
+        row = next(r for r in board.tasks if r.sid == task.sid)
+        assert row.status == "canceled"  # it stays, so the learner sees it finish
+        assert row.reservations == (("Alice", "ended (canceled by tidy_up)"),)
+        assert "rejected" not in board.table.value
+    finally:
+        board.close()
+
+
+def test_the_event_log_says_how_far_apart_its_two_clocks_are(
+    client: Client, sandbox: SandboxProcess
+) -> None:
+    from helpers.widgets import EventLog
+
+    qs = helpers.ensure_quickstart(client)
+    sandbox.advance(16)  # what notebook 03 does
+    server = helpers.CallbackServer({"instruction": "accept"}, port=0,
+                                    auth_token=sandbox.auth_token).start()  # fmt: skip
+    log = EventLog(client, qs, server, interval=60)
+    try:
+        helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server, events=True)
+        ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+        ws.tasks.create(attributes='{"selected_language": "es"}', workflow_sid=qs.workflow_sid)
+        server.wait_for(lambda record: record.kind == "event")
+        log.refresh()
+        offset = float(sandbox.control("GET", "/_sandbox/clock")["offset"])  # >= 16 s
+        assert log.clock_offset is not None and abs(log.clock_offset - offset) < 1.5
+        ahead = f"TaskRouter's clock is {log.clock_offset:.0f} s ahead of this machine's"
+        assert ahead in log.events_html.value
+        assert log.events_html.layout.overflow == "hidden"  # columns never run into each other
+    finally:
+        log.close()
+        server.stop()
