@@ -29,7 +29,11 @@ def outputs_text(notebook: nbformat.NotebookNode) -> str:
 
 def assert_no_secret(notebook: nbformat.NotebookNode, kit: Kit) -> None:
     token = process.credentials(kit.settings.sandbox_dir).auth_token
-    assert token not in outputs_text(notebook)
+    text = outputs_text(notebook)
+    assert token not in text
+    # what a learner reads: no SDK object reprs, no dataclass dumps of sids, no emoji marks
+    for unreadable in ("<Twilio.", "Instance ", "Quickstart(workspace_sid", "\\u2705", "\\u274c"):
+        assert unreadable not in text, unreadable
 
 
 def quickstart(kit: Kit) -> helpers.Quickstart:
