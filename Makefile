@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: git-filter lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
+.PHONY: git-filter lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshots reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,10 +61,10 @@ sandbox-reset: $(VENV)/.runtime
 coverage-table: $(VENV)/.dev
 	$(BIN)/python tools/coverage_table.py
 
-## screenshot: refresh the README's picture of notebook 02 from the last browser test run
-screenshot: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m browser tests/browser -k clicks_idle
-	cp test-output/browser/notebook-02.png docs/img/notebook-02.png
+## screenshots: walk the person's path in JupyterLab and refresh docs/img/notebook-0{1,2,4}.png
+screenshots: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m browser tests/browser/test_path.py -k persons_path
+	for n in 01 02 04; do cp test-output/browser/notebook-$$n.png docs/img/notebook-$$n.png; done
 
 ## reliability-long: the long runs of the reliability suites (invariants, crashes, fuzzing, load)
 reliability-long: $(VENV)/.dev

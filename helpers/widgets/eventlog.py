@@ -22,6 +22,7 @@ from typing import Any
 import ipywidgets as widgets
 from twilio.rest import Client
 
+from ..sids import short_sid
 from ._live import LiveWidget
 
 SEEN_LIMIT = 2000
@@ -68,7 +69,8 @@ def event_from_record(record: Any) -> EventLine:
 
 def request_from_record(record: Any) -> RequestLine:
     params = dict(getattr(record, "params", {}) or {})
-    subject = params.get("EventType") or params.get("TaskSid") or getattr(record, "path", "")
+    task = params.get("TaskSid")
+    subject = params.get("EventType") or (short_sid(task) if task else getattr(record, "path", ""))
     answer = getattr(record, "answer", None)
     return RequestLine(
         at=float(getattr(record, "time", 0.0) or 0.0),

@@ -28,8 +28,8 @@ from tests.support.sandbox import KIT_ROOT, free_port
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OUTPUT = KIT_ROOT / "test-output" / "browser"
-# Each successful run leaves this picture; `make screenshot` copies it for the README.
-SCREENSHOT = OUTPUT / "notebook-02.png"
+# Each successful run leaves this picture (`make screenshots` takes the README's from test_path).
+SCREENSHOT = OUTPUT / "lab-02-assigned.png"
 NOTEBOOK = "02-accept-via-the-assignment-callback.ipynb"
 IDLE_CELL = "update(activity_sid=idle_sid)"  # the "or run the next cell" cell
 NOTEBOOK_READY = """() => {
@@ -142,7 +142,7 @@ def run_notebook_02(browser: object, notebooks: Path, tmp: Path, timeout: float 
 def test_learner_clicks_idle_and_sees_the_assignment(browser: object, tmp_path: Path) -> None:
     shot = run_notebook_02(browser, KIT_ROOT / "notebooks", tmp_path)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SCREENSHOT)  # the picture the README shows
+    shutil.copy(shot, SCREENSHOT)
 
 
 def test_a_broken_switcher_is_caught(browser: object, tmp_path: Path) -> None:

@@ -126,6 +126,23 @@ def click_idle_then_run_the_cell(page: Any, panel: str, outcome: str) -> float:
     return seconds
 
 
+def shoot(page: Any, name: str, cell_text: str) -> None:
+    """A picture of a key moment (``make screenshots`` copies them into docs/img/)."""
+    index = next(i for i, s in enumerate(sources(page)) if cell_text in s)
+    page.evaluate(
+        f"(i) => {CURRENT}.content.widgets[i].node.scrollIntoView({{block: 'start'}})", index
+    )
+    time.sleep(0.5)  # let the widgets repaint after scrolling
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path))
+    from PIL import Image  # matplotlib's dependency: 64 colours keep the README's pictures small
+
+    with Image.open(path) as picture:
+        small = picture.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
 def save(page: Any) -> None:
     page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
     page.wait_for_function(f"!{CURRENT}.context.model.dirty", timeout=30_000)
@@ -167,9 +184,14 @@ def test_the_persons_path_in_one_jupyterlab(browser: object, tmp_path: Path) -> 
                 figures["02 click to Busy (s)"] = click_idle_then_run_the_cell(
                     page, panel, "Alice — Busy"
                 )
+                shoot(page, "notebook-02", "switch = helpers.ActivitySwitcher")
             else:
                 run(page, "notebook:run-all-cells")
             state = wait_until_run(page)
+            if name.startswith("01"):
+                shoot(page, "notebook-01", "callback = server.wait_for")
+            if name.startswith("04"):
+                shoot(page, "notebook-04", "log = helpers.EventLog")
             assert not state["errors"], (name, state["errors"])
             assert "[ok]" in state["text"], name  # the checkpoint passed
             save(page)  # what autosave does
