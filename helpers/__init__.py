@@ -10,6 +10,9 @@ helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+helpers.callback_servers()      # every kernel's server; stop_callback_servers(all_kernels=True)
+helpers.auth_token()            # what TaskRouter signs with, for RequestValidator (never print it)
+helpers.debugger_log(client, qs)   # callback errors: the sandbox's log or Twilio's Monitor alerts
 """
 
 from __future__ import annotations
