@@ -253,3 +253,17 @@ def test_the_event_log_says_how_far_apart_its_two_clocks_are(
     finally:
         log.close()
         server.stop()
+
+
+def test_what_notebook_03_changes_is_repaired_by_ensure_quickstart(
+    client: Client, sandbox: SandboxProcess
+) -> None:
+    """A 03 cell that fails halfway (timeout 15 s, two reserved workers) leaves nothing that
+    re-running a notebook's first cell does not put back."""
+    qs = helpers.ensure_quickstart(client)
+    ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
+    ws.workflows(qs.workflow_sid).update(task_reservation_timeout=15)
+    ws.task_queues(qs.queues["English"]).update(max_reserved_workers=2)
+    helpers.ensure_quickstart(client)
+    assert ws.workflows(qs.workflow_sid).fetch().task_reservation_timeout == 1200
+    assert ws.task_queues(qs.queues["English"]).fetch().max_reserved_workers == 1
