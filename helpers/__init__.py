@@ -3,12 +3,16 @@
 import helpers
 client = helpers.connect()      # twilio.rest.Client: the local sandbox unless TASKROUTER_MODE=live
 qs = helpers.ensure_quickstart(client)   # .workspace_sid .workflow_sid .activities .workers .queues
-server = helpers.CallbackServer({"instruction": "accept"}).start()   # re-run safe
+server = helpers.serve(app)     # your Flask app, run in the kernel (re-run safe)
+server = helpers.CallbackServer({"instruction": "accept"}).start()   # or the kit's shortcut
 url = helpers.expose(server)    # loopback in sandbox mode, an ngrok tunnel in live mode
 helpers.point_workflow(client, qs.workspace_sid, qs.workflow_sid, server)
 switch = helpers.ActivitySwitcher(client, qs, "Alice")   # switch.select("Idle") == a click
 board = helpers.TaskBoard(client, qs)
 helpers.wait_for_task(client, qs, task_sid, "assigned")   # progress, deadline, and why not
+helpers.callback_servers()      # every kernel's server; stop_callback_servers(all_kernels=True)
+helpers.auth_token()            # what TaskRouter signs with, for RequestValidator (never print it)
+helpers.debugger_log(client, qs)   # callback errors: the sandbox's log or Twilio's Monitor alerts
 phone = helpers.CallerPhone(client)   # a simulated caller: dial, press digits, hang up (05)
 results = helpers.simulate(scenario, design)   # a seeded day on the sandbox's clock (07)
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .client import connect
+from .client import connect, curl_credentials
 from .config import Settings, load_settings
 from .control import (
     advance_clock,
@@ -30,16 +34,26 @@ from .control import (
     sandbox_calls,
     set_phone,
 )
+from .debugger import create_call_task, debugger_log
 from .errors import ConfigError, KitError, SandboxError
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
+from .sids import short_sid
 from .waiting import WaitTimeout, wait_for, wait_for_task
 
 if TYPE_CHECKING:
     from .access_tokens import worker_options, worker_token
     from .call_timeline import plot_call_timeline
     from .experiment import compare_designs, simulate
-    from .server import CallbackServer, CallbackServerError, point_workflow, stop_callback_servers
+    from .server import (
+        CallbackServer,
+        CallbackServerError,
+        auth_token,
+        callback_servers,
+        point_workflow,
+        serve,
+        stop_callback_servers,
+    )
     from .timeline import plot_timeline
     from .tunnel import TunnelError, close_tunnels, expose
     from .widgets import ActivitySwitcher, CallerPhone, EventLog, TaskBoard
@@ -58,6 +72,9 @@ _LAZY = {
     "CallbackServerError": ".server",
     "point_workflow": ".server",
     "stop_callback_servers": ".server",
+    "callback_servers": ".server",
+    "serve": ".server",
+    "auth_token": ".server",
     "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
@@ -94,10 +111,15 @@ __all__ = [
     "WorkerPage",
     "WorkspaceView",
     "advance_clock",
+    "auth_token",
     "call_in",
+    "callback_servers",
     "close_tunnels",
     "compare_designs",
     "connect",
+    "create_call_task",
+    "curl_credentials",
+    "debugger_log",
     "end_call",
     "ensure_quickstart",
     "expose",
@@ -110,7 +132,9 @@ __all__ = [
     "reset_sandbox",
     "sandbox_callbacks",
     "sandbox_calls",
+    "serve",
     "set_phone",
+    "short_sid",
     "simulate",
     "stop_callback_servers",
     "tidy_up",

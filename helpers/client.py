@@ -10,6 +10,7 @@ start one.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -116,3 +117,18 @@ def connect(settings: Settings | None = None, **overrides: Any) -> Client:
         environment=ISOLATED_ENV,
     )
     return client
+
+
+def curl_credentials(client: Client) -> str:
+    """Put the client's account sid and token in this kernel's environment for the shell, and
+    return the TaskRouter base URL, so a notebook can show the REST call with curl:
+
+    ``!curl -u "$$TWILIO_ACCOUNT_SID:$$TWILIO_AUTH_TOKEN" {api}/v1/Workspaces``
+
+    (``$$`` passes a literal ``$`` to the shell: the token is expanded there, never shown.)
+    """
+    os.environ["TWILIO_ACCOUNT_SID"] = str(client.username)
+    os.environ["TWILIO_AUTH_TOKEN"] = str(client.password)
+    if talks_to_sandbox(client):
+        return str(client.http_client.target)
+    return "https://taskrouter.twilio.com"

@@ -3,7 +3,7 @@
 Precedence: explicit overrides > environment variables > the kit's ``.env`` file > defaults.
 The mode is ``sandbox`` unless ``TASKROUTER_MODE=live``; live mode needs
 ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``. Other variables: ``TASKROUTER_SANDBOX_PORT``,
-``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (the callback server, default 5050),
+``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (unset: any free port),
 ``TASKROUTER_TUNNEL=1`` (tunnel through ngrok even in sandbox mode), ``NGROK_AUTHTOKEN``,
 ``NGROK_DOMAIN``.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,12 @@ def default_port(env: Mapping[str, str] | None = None) -> int:
             "set it to a number between 1 and 65535, e.g. 8765",
         )
     return int(value)
+
+
+def is_placeholder(value: str | None) -> bool:
+    """A value still as ``.env.example`` has it (``ACxxxx…``, ``your_auth_token``…)."""
+    text = (value or "").strip().lower()
+    return text.startswith("your_") or re.fullmatch(r"acx{8,}", text) is not None
 
 
 def mask(secret: str | None) -> str | None:
@@ -116,6 +123,20 @@ def load_settings(
                 f"Live mode needs {' and '.join(missing)}",
                 "put them in the kit's .env file (see .env.example) or unset TASKROUTER_MODE "
                 "to use the offline sandbox",
+            )
+        copied = [
+            n
+            for n, v in (
+                ("TWILIO_ACCOUNT_SID", settings.account_sid),
+                ("TWILIO_AUTH_TOKEN", settings.auth_token),
+            )
+            if is_placeholder(v)
+        ]
+        if copied:
+            raise ConfigError(
+                f"{' and '.join(copied)} still hold the placeholder from .env.example",
+                "put your Account SID and Auth Token from the Twilio Console (Account Info) "
+                "in .env, or unset TASKROUTER_MODE to use the offline sandbox",
             )
         if not (settings.account_sid or "").startswith("AC"):
             raise ConfigError(

@@ -16,7 +16,16 @@ from pathlib import Path
 
 from .client import sandbox_url
 from .config import KIT_ROOT, load_settings
+from .errors import KitError
 
+# What nbstripout strips by default, plus language_info (JupyterLab rewrites it on every save).
+# The git filter (Makefile's git-filter) strips the same keys, so both give the committed bytes.
+STRIPPED_KEYS = ["metadata.signature", "metadata.widgets", "metadata.language_info",
+                 "cell.metadata.collapsed", "cell.metadata.ExecuteTime", "cell.metadata.execution",
+                 "cell.metadata.heading_collapsed", "cell.metadata.hidden",
+                 "cell.metadata.scrolled"]  # fmt: skip
+
+FIRST_NOTEBOOK = "00-set-up-the-workspace.ipynb"
 QUIET = {
     "@jupyterlab/apputils-extension:notification": {
         "fetchNews": "false",
@@ -36,10 +45,30 @@ def quiet_settings(prefix: Path = Path(sys.prefix)) -> Path:
     return path
 
 
+def strip_on_save(model: dict, **_: object) -> None:
+    """JupyterLab's pre-save hook: notebooks are written without outputs, like git keeps them.
+
+    Autosave would otherwise write every run's outputs into the tracked ``.ipynb`` files and
+    ``git status`` would list them (the nbstripout git filter alone cleans what is *committed*,
+    but git still sees a changed file). The open notebook keeps its outputs on screen.
+    """
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    import nbformat
+    from nbstripout import strip_output
+
+    notebook = nbformat.from_dict(model["content"])
+    model["content"] = strip_output(
+        notebook, keep_output=False, keep_count=False, keep_id=True, extra_keys=STRIPPED_KEYS
+    )
+
+
 def command(
     notebooks: Path, port: int | None = None, *, open_browser: bool = True, token: str | None = None
 ) -> list[str]:
-    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={notebooks}"]
+    args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={notebooks}",
+            "--FileContentsManager.pre_save_hook=helpers.lab.strip_on_save",
+            f"--ServerApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"]  # fmt: skip
     if port is not None:
         args += [f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1"]
     if not open_browser:
@@ -59,12 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=None, help="'' for no token (tests only)")
     parser.add_argument("extra", nargs="*", help="more JupyterLab options")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except KitError as error:  # e.g. live mode without credentials: say so, no traceback
+        print(f"Cannot start: {error.message}\n  How to fix: {error.hint}", file=sys.stderr)
+        return 2
     if not settings.live:
         url = sandbox_url(settings)
         print(f"TaskRouter sandbox running at {url}", flush=True)
+        stop = "`make sandbox-stop` stops the sandbox (it keeps running in the background)"
     else:
         print("Live mode: notebooks talk to your Twilio account (TASKROUTER_MODE=live).")
+        stop = "nothing else runs in the background in live mode"
+    print(
+        f"JupyterLab opens on {FIRST_NOTEBOOK}: start there, then 01, 02, 03, 04, and 99 to "
+        f"clean up.\nStop JupyterLab with Ctrl-C (twice); {stop}.",
+        flush=True,
+    )
     quiet_settings()
     cmd = command(args.notebooks, args.port, open_browser=not args.no_browser, token=args.token)
     os.execv(sys.executable, cmd + args.extra)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from ._html import escape
-from .config import Settings, load_settings, mask
+from .config import Settings, is_placeholder, load_settings, mask
 from .errors import KitError
 
 PACKAGES = ("twilio", "flask", "pyngrok", "ipywidgets", "jupyterlab", "ipykernel")
-CALLBACK_PORT = int(os.environ.get("TASKROUTER_CALLBACK_PORT", "5050") or 5050)
 
 
 @dataclass
@@ -42,7 +41,7 @@ class Report:
     def __str__(self) -> str:
         lines = [f"Preflight ({self.mode} mode): {'all good' if self.ok else 'needs attention'}"]
         for c in self.checks:
-            lines.append(f"  {'✔' if c.ok else '✘'} {c.name}: {c.detail}")
+            lines.append(f"  {'ok ' if c.ok else 'FIX'} {c.name}: {c.detail}")
             if not c.ok and c.fix:
                 lines.append(f"      fix: {c.fix}")
         return "\n".join(lines)
@@ -51,19 +50,33 @@ class Report:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{escape(c.name)}</td>"
-            f"<td>{escape(c.detail)}</td><td>{escape('' if c.ok else c.fix)}</td></tr>"
+            f"<tr>{_td(_mark(c.ok))}{_td(escape(c.name))}{_td(escape(c.detail))}"
+            f"{_td(escape('' if c.ok else c.fix))}</tr>"
             for c in self.checks
         )
-        return (f"<b>Preflight — {escape(self.mode)} mode</b><table><tr><th></th><th>check</th>"
-                f"<th>result</th><th>how to fix</th></tr>{rows}</table>")  # fmt: skip
+        head = "".join(_td(f"<b>{h}</b>") for h in ("", "check", "result", "how to fix"))
+        return (f"<b>Preflight — {escape(self.mode)} mode: "
+                f"{'all good' if self.ok else 'needs attention'}</b>"
+                f"<table><tr>{head}</tr>{rows}</table>")  # fmt: skip
+
+
+def _mark(ok: bool) -> str:
+    """A word in colour, not an emoji: Chromium without an emoji font draws empty boxes."""
+    colour, word = ("#1a7f37", "ok") if ok else ("#b00020", "FIX")
+    return f'<b style="color:{colour}">{word}</b>'
+
+
+def _td(content: str) -> str:
+    return f'<td style="text-align:left;vertical-align:top;padding:2px 8px">{content}</td>'
 
 
 def preflight(settings: Settings | None = None) -> Report:
     try:
         settings = settings or load_settings()
     except KitError as error:
-        return Report("unknown", [Check("settings", False, error.message, error.hint)])
+        asked = (os.environ.get("TASKROUTER_MODE") or _dotenv_mode() or "sandbox").strip()
+        return Report(f"{asked.lower()} (not ready)",
+                      [Check("settings", False, error.message, error.hint)])  # fmt: skip
     report = Report(settings.mode)
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("Python", _python),
@@ -72,7 +85,7 @@ def preflight(settings: Settings | None = None) -> Report:
         ("credentials", lambda: _credentials(settings)),
         ("TaskRouter", lambda: _service(settings)),
         ("ngrok authtoken", lambda: _ngrok(settings)),
-        ("callback port", lambda: _port(CALLBACK_PORT)),
+        ("callback port", lambda: _port(_fixed_callback_port())),
     ]
     for name, check in checks:
         report.checks.append(_guarded(name, check))
@@ -90,6 +103,14 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
             name, False, f"{type(error).__name__}: {error}",
             "run `python -m taskrouter_sandbox start` in a terminal to see more",
         )  # fmt: skip
+
+
+def _dotenv_mode() -> str | None:
+    from dotenv import dotenv_values
+
+    from .config import KIT_ROOT
+
+    return dotenv_values(KIT_ROOT / ".env").get("TASKROUTER_MODE")
 
 
 def _python() -> Check:
@@ -161,6 +182,13 @@ def _service(settings: Settings) -> Check:
 
 
 def _ngrok(settings: Settings) -> Check:
+    if settings.ngrok_authtoken and is_placeholder(settings.ngrok_authtoken):
+        return Check(
+            "ngrok authtoken",
+            False,
+            "NGROK_AUTHTOKEN still holds the placeholder from .env.example",
+            "copy your authtoken from dashboard.ngrok.com into .env",
+        )
     if settings.ngrok_authtoken:
         return Check("ngrok authtoken", True, f"set ({mask(settings.ngrok_authtoken)})")
     if settings.live:
@@ -171,7 +199,14 @@ def _ngrok(settings: Settings) -> Check:
     )
 
 
+def _fixed_callback_port() -> int:
+    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
 def _port(port: int) -> Check:
+    if not port:  # each notebook's server takes a free port: nothing can be in the way
+        return Check("callback port", True, "any free port (each notebook's server gets its own)")
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

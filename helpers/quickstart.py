@@ -109,6 +109,7 @@ def _queues(workspace: Any, activities: dict[str, str]) -> dict[str, str]:
             "target_workers": f'languages HAS "{code}"',
             "reservation_activity_sid": activities["Reserved"],
             "assignment_activity_sid": activities["Busy"],
+            "max_reserved_workers": 1,  # notebook 03 raises it; a failed cell must not leave it
         }
         queue = existing.get(name)
         if queue is None:

@@ -2,8 +2,16 @@
 
 Learners re-run cells, interrupt and restart kernels, so the server is built to survive that:
 
-* a module-level registry keyed by port stops the server an earlier run of the cell left
-  behind before binding, so a re-run never says "address already in use";
+* in sandbox mode nothing needs a fixed port (the sandbox calls loopback, the workflow is
+  pointed at whatever port the server got; in live mode the tunnel forwards to it), so the
+  server takes any free port unless ``TASKROUTER_CALLBACK_PORT`` fixes one: notebooks opened
+  side by side in one JupyterLab, each kernel with its own server, never collide, and whoever
+  calls ``point_workflow`` last (the newest notebook) owns the workflow's callback URL;
+* a module-level registry of *slots* (the kernel's default server, or an explicit port) stops
+  the server an earlier run of the cell left behind, and the new one takes over its port, so
+  a re-run keeps its URL (and its ngrok tunnel) and never says "address already in use";
+* every running server is also recorded for other kernels (``kernel_servers``), so notebook
+  99 sees and stops the servers of every notebook, not only its own;
 * werkzeug's ``make_server`` on a *daemon* thread (a non-daemon thread delays kernel restarts);
 * ``stop()`` shuts down the accept loop, closes kept-alive connections (their handler threads
   would otherwise linger) and the listening socket, so the port is free at once;
@@ -25,6 +33,7 @@ from urllib.parse import urlsplit
 from twilio.rest import Client
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from . import kernel_servers
 from ._html import escape
 from .callbacks import (
     ASSIGNMENT_PATH,
@@ -36,15 +45,31 @@ from .callbacks import (
 )
 from .config import load_settings
 from .errors import KitError
+from .learner_app import Recorder, WSGIApp
 
-KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")
-DEFAULT_PORT = 5050  # TASKROUTER_CALLBACK_PORT overrides; 0 = any free port
-_registry: dict[int, CallbackServer] = {}
+KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
+DEFAULT_PORT = 0  # any free port; TASKROUTER_CALLBACK_PORT fixes one
+DEFAULT_SLOT = "default"  # the kernel's one default server: a re-run replaces it
+_registry: dict[object, CallbackServer] = {}  # slot -> server
 _registry_lock = threading.RLock()
 
 
 class CallbackServerError(KitError):
     """The callback server cannot start, or a callback did not arrive in time."""
+
+
+class _LiveLog(RequestLog):
+    """The request log, telling listeners (the live display) about each new record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners: list[Callable[[], None]] = []
+
+    def append(self, record: CallbackRecord) -> None:
+        super().append(record)
+        for listener in list(self.listeners):
+            with contextlib.suppress(Exception):  # a closed display must not break serving
+                listener()
 
 
 class _Handler(WSGIRequestHandler):
@@ -67,11 +92,14 @@ class _Handler(WSGIRequestHandler):
 
 
 def default_port() -> int:
-    value = os.environ.get("TASKROUTER_CALLBACK_PORT") or str(DEFAULT_PORT)
-    if not value.isdigit() or int(value) > 65535:
+    """``TASKROUTER_CALLBACK_PORT`` when set (a workshop host pinning ports), else 0: any."""
+    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or str(DEFAULT_PORT)).strip()
+    # ASCII digits only, few of them: "²".isdigit() is True but int("²") raises.
+    if not (value.isascii() and value.isdigit() and len(value) <= 5) or int(value) > 65535:
         raise CallbackServerError(
             f"TASKROUTER_CALLBACK_PORT={value!r} is not a port number",
-            "set it to a number between 1 and 65535 (e.g. 5050), or 0 for any free port",
+            "set it to a number between 1 and 65535 (e.g. 5050), or leave it unset for any "
+            "free port",
         )
     return int(value)
 
@@ -92,6 +120,12 @@ class CallbackServer:
     ``server = CallbackServer({"instruction": "accept"}).start()``; change ``server.instruction``
     any time; ``server.requests`` logs every callback (signed by TaskRouter), ``server.refused``
     the requests answered 403 (unsigned or forged: not callbacks); ``server.stop()`` frees the port.
+    ``CallbackServer(app=your_flask_app)`` runs *your* app instead (see ``helpers.serve``);
+    ``CallbackServer(instruction, app=your_app)`` answers the assignment callback with
+    ``instruction`` and gives every other path to your app (notebook 05's voice routes).
+
+    Without ``port`` it is this kernel's default server: any free port (or
+    TASKROUTER_CALLBACK_PORT), and starting another default server stops this one.
     """
 
     def __init__(
@@ -102,20 +136,31 @@ class CallbackServer:
         host: str = "127.0.0.1",
         auth_token: str | None = None,
         verify_signatures: bool = True,
-        app: Any = None,
+        app: WSGIApp | None = None,
     ) -> None:
         self.instruction = {"instruction": "accept"} if instruction is None else instruction
-        # Your own Flask (WSGI) app, e.g. notebook 05's voice routes: it gets every path the
-        # callback routes do not take, on the same port (one tunnel in live mode). Read per
-        # request, so assigning ``server.app`` again (a re-run cell) takes effect at once.
-        self.app = app
+        # Your own Flask (WSGI) app. Alone (``helpers.serve(app)``) it answers every path, the
+        # assignment callback included; with an ``instruction`` too (notebook 05's voice
+        # routes) it gets every path the kit's callback routes do not take, on the same port
+        # (one tunnel in live mode).
+        self._beside_kit = app is not None and instruction is not None
         self.host = host
         self._requested_port = default_port() if port is None else int(port)
+        # which earlier server this one replaces: the kernel's default one, or one on a port
+        self._slot: object = (
+            ("port", self._requested_port)
+            if self._requested_port
+            else (DEFAULT_SLOT if port is None else None)
+        )
         self.verify_signatures = verify_signatures
-        self._auth_token = (auth_token or default_auth_token()) if verify_signatures else None
+        self.app = app
+        # a learner's app checks signatures itself; the token lets the log show the verdict
+        needs_token = verify_signatures or app is not None
+        self._auth_token = (auth_token or default_auth_token()) if needs_token else None
         self.public_url: str | None = None
-        self.requests = RequestLog()
+        self.requests: RequestLog = _LiveLog()
         self.refused = RequestLog()
+        self._stop_token = kernel_servers.new_token()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
@@ -152,22 +197,18 @@ class CallbackServer:
             if self.running:
                 return self
             with _registry_lock:
-                previous = _registry.get(self._requested_port)
+                previous = _registry.get(self._slot) if self._slot is not None else None
                 if previous is not None and previous is not self:
+                    if not self._requested_port and previous.running:
+                        self._requested_port = previous.port  # the re-run keeps its URL
+                        self.public_url = self.public_url or previous.public_url
                     previous.stop()
-                sock = self._bind()
+                sock = self._bind_or_any()
                 server = None
                 try:
-                    app = create_app(
-                        self._answer,
-                        auth_token=self._auth_token,
-                        verify_signatures=self.verify_signatures,
-                        public_url=lambda: self.public_url,
-                        log=self.requests,
-                        refused=self.refused,
-                    )
+                    app = self._stoppable(self._wsgi_app())
                     server = make_server(
-                        self.host, sock.getsockname()[1], self._with_own_app(app), threaded=True,
+                        self.host, sock.getsockname()[1], app, threaded=True,
                         request_handler=_Handler, fd=sock.fileno(),
                     )  # fmt: skip
                     server._kit_connections = {}  # type: ignore[attr-defined]
@@ -187,17 +228,61 @@ class CallbackServer:
                     sock.close()  # werkzeug serves a duplicate of this descriptor
                 self._server, self._thread = server, thread
                 self._requested_port = server.port  # a restart comes back on the same URL
-                _registry[server.port] = self
+                if self._slot is not None:
+                    _registry[self._slot] = self
+                _registry[("port", server.port)] = self
+            kernel_servers.register(server.port, self.url, self._stop_token)
             return self
 
-    def _with_own_app(self, kit_app: Any) -> Any:
-        def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
-            own = self.app
-            if own is not None and environ.get("PATH_INFO") not in KIT_PATHS:
-                return own(environ, start_response)
-            return kit_app(environ, start_response)
+    def _wsgi_app(self) -> WSGIApp:
+        own = self.app
+        if own is not None and not self._beside_kit:
+            return Recorder(own, self.requests, self._auth_token, lambda: self.public_url)
+        kit = create_app(
+            self._answer,
+            auth_token=self._auth_token,
+            verify_signatures=self.verify_signatures,
+            public_url=lambda: self.public_url,
+            log=self.requests,
+            refused=self.refused,
+        )
+        if own is None:
+            return kit
+
+        def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            # Read per request, so assigning ``server.app`` again (a re-run cell) takes effect.
+            current = self.app
+            if current is not None and environ.get("PATH_INFO") not in KIT_PATHS:
+                return current(environ, start_response)
+            return kit(environ, start_response)
 
         return dispatch
+
+    def _stoppable(self, app: WSGIApp) -> WSGIApp:
+        """Answer another kernel's stop request (notebook 99) carrying this server's token."""
+
+        def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") == kernel_servers.STOP_PATH:
+                given = environ.get("HTTP_" + kernel_servers.STOP_HEADER.upper().replace("-", "_"))
+                if environ.get("REQUEST_METHOD") == "POST" and given == self._stop_token:
+                    threading.Thread(target=self.stop, name="callback-server-stop").start()
+                    start_response("202 Accepted", [("Content-Length", "0")])
+                    return [b""]
+                start_response("403 Forbidden", [("Content-Length", "0")])
+                return [b""]
+            return app(environ, start_response)
+
+        return wsgi
+
+    def _bind_or_any(self) -> socket.socket:
+        """Bind the requested port; a re-run that inherited a port falls back to any port."""
+        try:
+            return self._bind()
+        except CallbackServerError:
+            if self._slot != DEFAULT_SLOT or not self._requested_port or default_port():
+                raise
+            self._requested_port = 0
+            return self._bind()
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -212,7 +297,8 @@ class CallbackServer:
                 f"Cannot listen on {self.host}:{self._requested_port} ({error.strerror})",
                 "another program (or another notebook's server) uses this port: stop it there "
                 "with server.stop(), or pick another port, e.g. CallbackServer(port=0) for any "
-                "free one",
+                "free one (unset TASKROUTER_CALLBACK_PORT and every notebook's server takes "
+                "its own free port)",
             ) from None
         return sock
 
@@ -224,8 +310,12 @@ class CallbackServer:
             if server is None:
                 return
             with _registry_lock:
-                if _registry.get(server.port) is self:
-                    del _registry[server.port]
+                for slot in [slot for slot, s in _registry.items() if s is self]:
+                    del _registry[slot]
+            kernel_servers.unregister(server.port)
+            for listener in getattr(self.requests, "listeners", []):
+                with contextlib.suppress(Exception):
+                    listener()  # the live display shows "stopped"
             if thread is not None and thread.is_alive():
                 server.shutdown()  # returns once the accept loop has ended
             server.server_close()
@@ -303,6 +393,12 @@ class CallbackServer:
             f"refused={len(self.refused)}>"
         )
 
+    def _ipython_display_(self) -> None:
+        """A live status (count and last callbacks stay current), not a snapshot."""
+        from .widgets.server_status import ServerStatus
+
+        ServerStatus(self).display()
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{escape(r.kind)}</td><td>{escape(r.status)}</td><td>{escape(r.signature)}"
@@ -317,7 +413,7 @@ class CallbackServer:
             f"<div><b>CallbackServer</b> {RUNNING if self.running else STOPPED} "
             f"on <code>{escape(self.url)}</code><br>TaskRouter calls "
             f"<code>{escape(self.assignment_url)}</code><br>"
-            f"{len(self.requests)} callbacks received"
+            f"{len(self.requests)} callback{'' if len(self.requests) == 1 else 's'} received"
             + (f", {refused} unsigned or forged requests refused (server.refused)"
                if refused else "")
             + (f"<table>{head}{rows}</table>" if rows else "")
@@ -325,15 +421,20 @@ class CallbackServer:
         )  # fmt: skip
 
 
-RUNNING = '<span style="color:#1a7f37">●</span> running'
-STOPPED = '<span style="color:#888">○</span> stopped'
+RUNNING = '<b style="color:#1a7f37">running</b>'
+STOPPED = '<b style="color:#888">stopped</b>'
 
 
 def running_server(port: int) -> CallbackServer | None:
     """The server this kernel runs on ``port``, if any."""
     with _registry_lock:
-        server = _registry.get(port)
+        server = _registry.get(("port", port))
     return server if server is not None and server.running else None
+
+
+def callback_servers() -> list[kernel_servers.ServerEntry]:
+    """Every callback server running on this machine, in any kernel (oldest first)."""
+    return kernel_servers.entries()
 
 
 def point_workflow(
@@ -372,15 +473,40 @@ def point_workflow(
     return urls
 
 
-def stop_callback_servers() -> list[int]:
-    """Stop every callback server this kernel runs; returns the ports that were freed."""
+def stop_callback_servers(all_kernels: bool = False) -> list[int]:
+    """Stop this kernel's callback servers (and, with ``all_kernels``, those other notebooks'
+    kernels run); returns the ports that were freed. ``callback_servers()`` lists what is left.
+    """
     with _registry_lock:
-        servers = [s for s in _registry.values() if s.running]
+        servers = list({id(s): s for s in _registry.values() if s.running}.values())
     ports = [server.port for server in servers]
     for server in servers:
         with contextlib.suppress(Exception):
             server.stop()
-    return ports
+    if all_kernels:
+        for entry in kernel_servers.entries():
+            if not entry.this_kernel and kernel_servers.stop_remote(entry):
+                ports.append(entry.port)
+    return sorted(ports)
 
 
 atexit.register(stop_callback_servers)
+
+
+def serve(app: WSGIApp, *, port: int | None = None) -> CallbackServer:
+    """Run *your* Flask app in this kernel: ``server = helpers.serve(app)``.
+
+    Re-run safe like ``CallbackServer`` (the re-run replaces the previous server and keeps its
+    port); ``server.url``/``.port``/``.assignment_url``, ``server.requests`` (what each callback
+    sent and what your route answered) and ``server.stop()``. Expose it with
+    ``helpers.expose(server)`` and point the workflow at it with ``helpers.point_workflow``.
+    """
+    return CallbackServer(app=app, port=port).start()
+
+
+def auth_token() -> str:
+    """The auth token TaskRouter signs callbacks with (the sandbox's, or yours in live mode).
+
+    Keep it out of outputs: use it to build a ``RequestValidator``, never print it.
+    """
+    return default_auth_token()

@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from twilio.rest import Client
 
+from .sids import short_sid
+
 MAX_MINUTES = 43_200  # the Events resource keeps (unredacted) 30 days
 LANE = 12  # height of one lane in data units: a 7-high bar, room for "instant" labels
 WORKER_LEAD = 120.0  # seconds before the task whose worker changes are still shown
@@ -33,10 +35,13 @@ TASK_STATES = {
 }
 RESERVATION_ENDS = ("reservation.rejected", "reservation.timeout", "reservation.canceled",
                     "reservation.rescinded")  # fmt: skip
-COLOURS = {"pending": "#f0b429", "reserved": "#5b9bd5", "assigned": "#2da44e",
-           "wrapping": "#a371f7", "completed": "#bbbbbb", "canceled": "#bbbbbb",
-           "Offline": "#cccccc", "Idle": "#7fd18b", "Available": "#7fd18b",
-           "Reserved": "#5b9bd5", "Busy": "#e5534b", "WrapUp": "#a371f7"}  # fmt: skip
+# Every state its own colour: task states strong, worker activities light, related ones (task
+# reserved / activity Reserved) in one hue so the eye pairs them without mixing them up.
+COLOURS = {"pending": "#f0b429", "reserved": "#1f6feb", "assigned": "#2da44e",
+           "wrapping": "#8250df", "completed": "#6e7781", "canceled": "#424a53",
+           "Offline": "#d0d7de", "Idle": "#a6e3a1", "Available": "#a6e3a1",
+           "Reserved": "#9ecbff", "Busy": "#e5534b", "WrapUp": "#d2b8ff"}  # fmt: skip
+CONTEXT = 0.15  # of the task's life, shown before and after it (at least a second)
 
 
 class Segment(NamedTuple):
@@ -59,7 +64,7 @@ class Timeline:
 
     @property
     def lanes(self) -> dict[str, list[Segment]]:
-        return {f"task {self.task_sid[-6:]}": self.task, self.worker: self.worker_lane}
+        return {f"task {short_sid(self.task_sid)}": self.task, self.worker: self.worker_lane}
 
 
 def _at(event: Any) -> float:
@@ -141,16 +146,24 @@ def timeline_segments(client: Client, qs: Any, task_sid: str, worker: str = "Ali
             start_date=_utc(created - WORKER_LEAD),
         )
     )
-    origin = min([created, *(_at(e) for e in worker_events[:1])])
-    last = max([_at(e) for e in [*task_events, *worker_events]])
-    end = last + max(1.0, 0.1 * (last - origin))
+    # Centred on the task's life with a little context: the worker's earlier history (in 02
+    # after 01, minutes of it) would otherwise squeeze the moment that matters to a sliver.
+    settled = _at(task_events[-1])
+    context = max(1.0, CONTEXT * (settled - created))
+    origin, end = created - context, settled + context
     worker_changes: list[tuple[float, str]] = []
     for event in worker_events:
         data = dict(event.event_data or {})
+        at, name = _at(event), str(data.get("worker_activity_name", "?"))
+        if at > end:
+            break
+        if at <= origin:  # before the window: only the state it left her in counts
+            worker_changes = [(origin, name)]
+            continue
         previous = data.get("worker_previous_activity_name")
-        if not worker_changes and previous and _at(event) > origin:
+        if not worker_changes and previous:
             worker_changes.append((origin, str(previous)))
-        worker_changes.append((_at(event), str(data.get("worker_activity_name", "?"))))
+        worker_changes.append((at, name))
     if not worker_changes:  # no change in the window: she spent it all in today's activity
         current = workspace.workers(worker_sid).fetch()
         worker_changes.append((origin, str(current.activity_name)))
@@ -209,7 +222,7 @@ def plot_timeline(
     ax.set_ylim(0, top + 4)
     ax.set_xlim(0, span)
     ax.set_xlabel("seconds since " + _utc(timeline.origin).strftime("%H:%M:%S UTC"))
-    ax.set_title(as_text(f"Task {task_sid} and worker {worker}"), fontsize=10)
+    ax.set_title(as_text(f"Task {short_sid(task_sid)} and worker {worker}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _show_figures_in_ipython()
     return figure  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ._html import escape
 from .config import Settings, load_settings
 from .errors import KitError
+from .sids import short_sid
 
 T = TypeVar("T")
 
@@ -27,6 +28,9 @@ DEBUGGER = {
     11200: "the callback server answered with an HTTP error",
     11205: "the callback server could not be reached (is it running? is the URL right?)",
 }
+
+
+INSTRUCTIONS = ("accept", "reject", "dequeue", "call", "conference", "redirect")
 
 
 class WaitTimeout(KitError):
@@ -79,7 +83,7 @@ def wait_for_task(
         task = tasks(task_sid).fetch()
         return task if task.assignment_status == status else None
 
-    return wait_for(check, what=f"task {task_sid[:8]}… to be {status}", timeout=timeout,
+    return wait_for(check, what=f"task {short_sid(task_sid)} to be {status}", timeout=timeout,
                     explain=lambda: diagnose(client, qs, task_sid, server, settings))  # fmt: skip
 
 
@@ -110,6 +114,9 @@ def diagnose(
             "your callback server refused this task's callback with 403: the signature did "
             "not validate (wrong auth token, or not the URL TaskRouter called?)"
         )
+    typo = _unknown_instruction(server)
+    if typo:
+        reasons.append(typo)
     settings = settings or load_settings()
     if not settings.live:
         from .control import sandbox_callbacks
@@ -120,10 +127,12 @@ def diagnose(
             meaning = DEBUGGER.get(last["code"], last.get("message", ""))
             if last.get("status") == 403 and not refused:
                 meaning += " (403: it refused the signature; wrong auth token or URL?)"
+            if last["code"] == 55555 and last.get("message"):
+                meaning += f" ({last['message']})"  # quotes the bad value, lists valid ones
             reasons.append(f"the last callback got debugger code {last['code']}: {meaning}")
     if pending:
         reasons.append(
-            f"reservation {pending[0].sid[:8]}… for {pending[0].worker_name} is still pending"
+            f"reservation {short_sid(pending[0].sid)} for {pending[0].worker_name} is still pending"
         )
     return "; ".join(reasons)
 
@@ -144,6 +153,20 @@ def _refused(server: Any, task_sid: str) -> list[Any]:
     ]
 
 
+def _unknown_instruction(server: Any) -> str | None:
+    """Your server's last answer named an instruction TaskRouter does not know (55555)."""
+    records = [r for r in getattr(server, "requests", []) or [] if getattr(r, "kind", "") ==
+               "assignment"]  # fmt: skip
+    answer = getattr(records[-1], "answer", None) if records else None
+    if not isinstance(answer, dict) or "instruction" not in answer:
+        return None
+    name = str(answer["instruction"])
+    if name.strip().lower() in INSTRUCTIONS:
+        return None
+    return (f"your callback answered {{\"instruction\": {name!r}}}: {name!r} is not an "
+            f"instruction; use one of {', '.join(INSTRUCTIONS)}")  # fmt: skip
+
+
 class _Progress:
     """One updatable output line in a notebook; silent outside IPython."""
 
@@ -162,25 +185,26 @@ class _Progress:
     def _text(self, state: str) -> Any:
         from IPython.display import Markdown
 
-        return Markdown(f"⏳ Waiting for {self.what}: {state}")
+        return Markdown(f"Waiting for {self.what}: {state}")
 
     def tick(self, elapsed: float, timeout: float) -> None:
         if self.handle is not None:
-            bar = "▮" * int(10 * elapsed / timeout) + "▯" * (10 - int(10 * elapsed / timeout))
+            done = min(10, int(10 * elapsed / timeout))
+            bar = "`[" + "#" * done + "." * (10 - done) + "]`"  # text, not emoji: any font shows it
             self.handle.update(self._text(f"{bar} {elapsed:.1f}/{timeout:g} s"))
 
     def done(self, elapsed: float) -> None:
         if self.handle is not None:
             from IPython.display import Markdown
 
-            self.handle.update(Markdown(f"✅ {self.what}: done in {elapsed:.2f} s"))
+            self.handle.update(Markdown(f"**done**: {self.what} in {elapsed:.2f} s"))
             self.handle = None
 
     def failed(self, elapsed: float) -> None:
         if self.handle is not None:
             from IPython.display import Markdown
 
-            self.handle.update(Markdown(f"❌ {self.what}: not after {elapsed:.1f} s"))
+            self.handle.update(Markdown(f"**not done**: {self.what}, not after {elapsed:.1f} s"))
             self.handle = None
 
     def close(self) -> None:

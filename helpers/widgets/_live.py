@@ -51,7 +51,7 @@ def note_html(text: str, kind: str = "info") -> str:
     if not text:
         return ""
     colour = {"error": "#b00020", "muted": "#777", "info": "#333"}.get(kind, "#333")
-    icon = {"error": "⚠ ", "muted": "⏸ "}.get(kind, "")
+    icon = {"error": "<b>Error:</b> ", "muted": "<b>Paused:</b> "}.get(kind, "")  # no emoji
     return f'<span style="color:{colour}">{icon}{escape(text)}</span>'
 
 

@@ -17,18 +17,16 @@ import ipywidgets as widgets
 from twilio.rest import Client
 
 from .._html import escape
+from ..sids import short_sid
 from ._live import LiveWidget
 
 HIGHLIGHT = "#fff3a8"
 HIGHLIGHT_REFRESHES = 4  # ~2 s at the default interval: long enough to notice
 SWEEP_EVERY = 6  # refreshes between full reservation re-reads
 TASK_COLUMNS = ("task", "attributes", "queue", "status", "age", "reservations")
+OPEN = ("pending", "reserved", "assigned", "wrapping")
 STATUS_COLOURS = {"pending": "#b26a00", "reserved": "#0969da", "assigned": "#1a7f37",
                   "wrapping": "#8250df", "completed": "#777", "canceled": "#777"}  # fmt: skip
-
-
-def short_sid(sid: str) -> str:
-    return f"{sid[:2]}…{sid[-6:]}" if len(sid) > 10 else sid
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,7 @@ class TaskBoard(LiveWidget):
         self._previous: dict[tuple[str, str], str] | None = None
         self._fresh: dict[tuple[str, str], int] = {}
         self._refreshes = 0
+        self._seen: set[str] = set()  # tasks shown once stay, so the learner sees them finish
         self.table = widgets.HTML("<i>loading tasks…</i>")
         self.message = widgets.HTML()
         self.children = (self.table, self.message)
@@ -100,7 +99,11 @@ class TaskBoard(LiveWidget):
 
     def refresh(self) -> None:
         """Read tasks, reservations and workers; repaint what changed."""
-        tasks = self._workspace.tasks.list(ordering="DateCreated:desc", limit=self.max_tasks)
+        listed = self._workspace.tasks.list(ordering="DateCreated:desc", limit=self.max_tasks)
+        # current tasks only: open ones, and those that finished since the board appeared
+        # (earlier notebooks' tasks, finished by tidy_up, are not this notebook's story)
+        tasks = [t for t in listed if t.assignment_status in OPEN or t.sid in self._seen]
+        self._seen.update(t.sid for t in tasks)
         workers = self._workspace.workers.list()
         names = {w.sid: w.friendly_name for w in workers}
         sweep = self._refreshes % SWEEP_EVERY == 0
@@ -122,9 +125,10 @@ class TaskBoard(LiveWidget):
         if cached is None or cached[0] != version or sweep:
             listed = self._workspace.tasks(task.sid).reservations.list(limit=20)
             reservations = tuple(
-                (names.get(r.worker_sid, r.worker_name or r.worker_sid), r.reservation_status)
+                (names.get(r.worker_sid, r.worker_name or r.worker_sid),
+                 _shown_status(r.reservation_status, task))
                 for r in sorted(listed, key=_created)
-            )
+            )  # fmt: skip
             self._reservations[task.sid] = (version, reservations)
         else:
             reservations = cached[1]
@@ -194,6 +198,18 @@ class TaskBoard(LiveWidget):
 
     def __repr__(self) -> str:
         return f"<TaskBoard {len(self.tasks)} tasks{' polling' if self.polling else ''}>"
+
+
+def _shown_status(status: str, task: Any) -> str:
+    """A reservation ended because the task was finished for it (tidy_up) was not "rejected"
+    by anyone the learner saw: say what happened to the task instead."""
+    if (
+        status == "rejected"
+        and task.assignment_status in ("canceled", "completed")
+        and (task.reason == "tidied up")
+    ):
+        return f"ended ({task.assignment_status} by tidy_up)"
+    return str(status)
 
 
 def _created(resource: Any) -> float:

@@ -28,12 +28,16 @@ import ipywidgets as widgets
 from twilio.rest import Client
 
 from .._html import escape
+from ..sids import short_sid
 from ._live import LiveWidget
 
 SEEN_LIMIT = 2000
 VERIFIED = ("valid", "skipped")
-BOX = ("display:flex;flex-direction:column-reverse;overflow-y:auto;max-height:{h}px;"
-       "font-family:monospace;font-size:85%;white-space:nowrap")  # fmt: skip
+BOX = ("display:flex;flex-direction:column-reverse;overflow:auto;max-height:{h}px;"
+       "font-family:monospace;font-size:85%;white-space:nowrap;min-width:0")  # fmt: skip
+# each column scrolls inside its half (long lines used to run over the other column)
+COLUMN = {"width": "50%", "min_width": "0", "overflow": "hidden", "padding": "0 6px"}
+CLOCK_NOTE = 2.0  # seconds of difference between the two clocks worth telling the learner
 # column-reverse keeps the scroll box pinned to its bottom: the newest line stays in view
 
 
@@ -95,7 +99,8 @@ def event_from_record(record: Any) -> EventLine:
 
 def request_from_record(record: Any) -> RequestLine:
     params = dict(getattr(record, "params", {}) or {})
-    subject = params.get("EventType") or params.get("TaskSid") or getattr(record, "path", "")
+    task = params.get("TaskSid")
+    subject = params.get("EventType") or (short_sid(task) if task else getattr(record, "path", ""))
     answer = getattr(record, "answer", None)
     status = getattr(record, "status", None)
     latency = getattr(record, "latency_ms", None)
@@ -138,8 +143,9 @@ class EventLog(LiveWidget):
         self.source = "events API"
         self.event_rows: list[EventLine] = []
         self.request_rows: list[RequestLine] = []
-        self.events_html = widgets.HTML(layout=widgets.Layout(width="50%"))
-        self.requests_html = widgets.HTML(layout=widgets.Layout(width="50%"))
+        self.events_html = widgets.HTML(layout=widgets.Layout(**COLUMN))
+        self.requests_html = widgets.HTML(layout=widgets.Layout(**COLUMN))
+        self.clock_offset: float | None = None  # TaskRouter's clock minus this machine's
         self.message = widgets.HTML()
         self.children = (widgets.HBox([self.events_html, self.requests_html]), self.message)
         try:
@@ -163,6 +169,7 @@ class EventLog(LiveWidget):
         verified, refused = self._records()
         from_callbacks = [r for r in verified if getattr(r, "kind", None) == "event"]
         if from_callbacks:
+            self.clock_offset = _offset(from_callbacks[-1])
             self.source = "event callbacks"
             events = [event_from_record(r) for r in from_callbacks][-self.max_items :]
         else:
@@ -212,20 +219,38 @@ class EventLog(LiveWidget):
             requests = "".join(_request_html(r) for r in self.request_rows)
             requests = requests or "<i>no callbacks received yet</i>"
         box = BOX.format(h=self._height)
-        left = (f"<b>Events</b> <small>(from the {self.source}, UTC)</small>"
+        left = (f"<b>Events</b> <small>(from the {self.source}, TaskRouter's clock, UTC)"
+                f"{self._clock_note()}</small>"
                 f"<div style='{box}'><div>{events}</div></div>")  # fmt: skip
-        right = (f"<b>Callback requests</b> <small>(UTC)</small>"
+        right = (f"<b>Callback requests</b> <small>(received, this machine's clock, UTC)</small>"
                  f"<div style='{box}'><div>{requests}</div></div>")  # fmt: skip
         if self.events_html.value != left:
             self.events_html.value = left
         if self.requests_html.value != right:
             self.requests_html.value = right
 
+    def _clock_note(self) -> str:
+        offset = self.clock_offset
+        if offset is None or abs(offset) < CLOCK_NOTE:
+            return ""
+        way = "ahead of" if offset > 0 else "behind"
+        return (f"<br><b>TaskRouter's clock is {abs(offset):.0f} s {way} this machine's</b> "
+                "(the sandbox's clock was advanced, e.g. by advance_clock in 03)")  # fmt: skip
+
     def __repr__(self) -> str:
         return (
             f"<EventLog {len(self.event_rows)} events from the {self.source}, "
             f"{len(self.request_rows)} requests{' polling' if self.polling else ''}>"
         )
+
+
+def _offset(record: Any) -> float | None:
+    """TaskRouter's clock minus ours, from one event callback (its Timestamp vs. arrival)."""
+    params = dict(getattr(record, "params", {}) or {})
+    millis, arrived = params.get("TimestampMs"), getattr(record, "time", None)
+    if not millis or not str(millis).isdigit() or arrived is None:
+        return None
+    return int(millis) / 1000 - float(arrived)
 
 
 def _event_time(event: Any) -> float:

@@ -13,7 +13,9 @@ PUBLIC = {
     "WaitTimeout", "WorkspaceView", "advance_clock", "close_tunnels", "connect", "end_call",
     "ensure_quickstart", "expose", "load_settings", "plot_timeline", "point_workflow",
     "preflight", "reset_sandbox", "sandbox_callbacks", "sandbox_calls", "stop_callback_servers",
-    "tidy_up", "wait_for",
+    "tidy_up", "wait_for", "serve", "auth_token", "callback_servers",
+    "curl_credentials", "short_sid",
+    "create_call_task", "debugger_log",
     "wait_for_task", "simulate", "compare_designs",
     "WorkerPage", "worker_options", "worker_token",
     # tasks from phone calls (notebook 05)
