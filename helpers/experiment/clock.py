@@ -18,7 +18,7 @@ from typing import Any
 
 from twilio.rest import Client
 
-from ..client import SandboxHttpClient
+from ..client import talks_to_sandbox
 from ..errors import KitError, SandboxError
 
 LIVE_HINT = (
@@ -31,7 +31,7 @@ LIVE_HINT = (
 class SandboxClock:
     def __init__(self, client: Client) -> None:
         http_client = getattr(client, "http_client", None)
-        if not isinstance(http_client, SandboxHttpClient):
+        if http_client is None or not talks_to_sandbox(client):
             message = (
                 "A simulated day runs only on the sandbox's clock: Twilio's clock "
                 "cannot jump, and the driver would create real tasks"

@@ -15,13 +15,16 @@ import base64
 import http.client
 import logging
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from ..client import ISOLATED_ENV, SandboxHttpClient
+from ..client import ISOLATED_ENV, talks_to_sandbox
+
+if TYPE_CHECKING:
+    from taskrouter_sandbox.sdk import SandboxHttpClient
 
 # A keep-alive connection the server has closed fails before the request is read: safe to send
 # once more. Anything else (a timeout, a reset mid-answer) is raised, never retried.
@@ -86,7 +89,7 @@ class KeepAliveHttpClient(HttpClient):
 
 def driver_client(client: Client) -> Client:
     """A client for the same sandbox and account as ``client``, on the keep-alive transport."""
-    assert isinstance(client.http_client, SandboxHttpClient)
+    assert talks_to_sandbox(client)
     return Client(client.username, client.password,
                   http_client=KeepAliveHttpClient(client.http_client),
                   environment=ISOLATED_ENV)  # fmt: skip

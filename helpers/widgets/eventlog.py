@@ -247,10 +247,10 @@ class EventLog(LiveWidget):
 def _offset(record: Any) -> float | None:
     """TaskRouter's clock minus ours, from one event callback (its Timestamp vs. arrival)."""
     params = dict(getattr(record, "params", {}) or {})
-    millis, arrived = params.get("TimestampMs"), getattr(record, "time", None)
-    if not millis or not str(millis).isdigit() or arrived is None:
+    sent, arrived = _epoch(params.get("TimestampMs"), 1000.0), getattr(record, "time", None)
+    if sent is None or arrived is None:  # anything from the network may be garbage
         return None
-    return int(millis) / 1000 - float(arrived)
+    return sent - float(arrived)
 
 
 def _event_time(event: Any) -> float:

@@ -27,18 +27,8 @@ WAIT_MS = 10_000
 SYNC_SECONDS = 1.0  # the bar: page and REST agree within a second
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
+# `browser`: the session's one Chromium (tests/browser/conftest.py); a second sync_playwright
+# in the same process would fail while the first is alive.
 
 
 @pytest.fixture

@@ -193,7 +193,12 @@ def test_only_helpers_html_escapes_and_every_html_producer_uses_it() -> None:
             producers.append(path)
     assert offenders == [], f"escape through helpers._html.escape, not html: {offenders}"
     assert producers, "no HTML producer found: the scan itself is broken"
+    # Modules that only show another object's escaped _repr_html_ (a live copy of it).
+    delegates = {"server_status.py": "shows CallbackServer._repr_html_(), escaped there"}
     for path in producers:
+        if path.name in delegates:
+            assert "_repr_html_()" in path.read_text(), path.name
+            continue
         assert "from ._html import escape" in path.read_text() or (
             "from .._html import escape" in path.read_text()
         ), f"{path.name} renders HTML without helpers._html.escape"
@@ -209,12 +214,14 @@ def test_plot_timeline_draws_dollar_names_as_text(
     ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
     ws.workflows(qs.workflow_sid).update(assignment_callback_url="")
     names = ("On hold ($$)", "$x^2$ sales", "Costs $5 and $6")  # a ValueError, then math
+    # The task first: the timeline is centred on the task's life, so the activities it shows
+    # are the ones Alice held while the task waited.
+    task = ws.tasks.create(attributes='{"selected_language": "es"}', workflow_sid=qs.workflow_sid)
+    sandbox.advance(5)
     for name in names:
         activity = ws.activities.create(friendly_name=name, available=False).sid
         ws.workers(qs.workers["Alice"]).update(activity_sid=activity)
         sandbox.advance(5)
-    task = ws.tasks.create(attributes='{"selected_language": "es"}', workflow_sid=qs.workflow_sid)
-    sandbox.advance(5)
     ws.workers(qs.workers["Alice"]).update(activity_sid=qs.activities["Idle"])
     sandbox.advance(5)
 
