@@ -5,11 +5,11 @@ calls that voice instructions made (phone numbers included) no longer outlive th
 from __future__ import annotations
 
 from typing import Any
-from urllib.error import HTTPError
 
 import pytest
 from twilio.rest import Client
 
+from taskrouter_sandbox.control_client import ControlError
 from tests.support.sandbox import SandboxProcess
 from tests.support.scenario import Quickstart, build_quickstart
 
@@ -39,9 +39,9 @@ def test_deleting_a_task_deletes_its_simulated_calls(
     qs.ws.tasks(task.sid).update(assignment_status="completed", reason="done")
     assert qs.ws.tasks(task.sid).delete() is True
     assert calls(sandbox) == []
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(ControlError) as info:
         sandbox.control("POST", f"/_sandbox/calls/{call['sid']}", {"Status": "completed"})
-    assert info.value.code == 404
+    assert info.value.status == 404
 
 
 def test_deleting_a_workspace_deletes_its_simulated_calls(
