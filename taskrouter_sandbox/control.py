@@ -37,7 +37,7 @@ def _main_account_only(ctx: Context, action: str) -> None:
 @routes.post("/_sandbox/clock")
 def advance_clock(ctx: Context) -> Response:
     _main_account_only(ctx, "move the clock")
-    seconds = ctx.params.str("Advance", required=True)
+    seconds = ctx.params.text("Advance", required=True)
     assert seconds is not None
     try:
         amount = float(seconds)
@@ -67,7 +67,7 @@ def reset(ctx: Context) -> Response:
 def callbacks(ctx: Context) -> Response:
     """Recent outgoing callbacks and background faults (code 20500), newest last."""
     entries = ctx.sandbox.callback_log(ctx.request.account_sid)
-    workspace = ctx.query.str("WorkspaceSid")
+    workspace = ctx.query.text("WorkspaceSid")
     if workspace is not None:
         entries = [e for e in entries if e["workspace_sid"] == workspace]
     return ok({"callbacks": entries})
@@ -87,7 +87,7 @@ def _render_call(call: Call) -> dict:
 def calls(ctx: Context) -> Response:
     """The simulated calls that voice instructions made."""
     mine = [
-        c for c in ctx.store.all("call")
+        c for c in ctx.store.all(Call)
         if isinstance(c, Call) and c.account_sid == ctx.request.account_sid
     ]  # fmt: skip
     return ok({"calls": [_render_call(c) for c in mine]})
@@ -98,7 +98,7 @@ def end_call(ctx: Context, CallSid: str) -> Response:
     """``Status=completed`` hangs a simulated call up (the worker goes to post-work activity)."""
     ctx.params.enum("Status", ("completed",))
     with ctx.transaction() as tx:
-        call = tx.get(CallSid, "call")
+        call = tx.get(CallSid, Call)
         if not isinstance(call, Call) or call.account_sid != ctx.request.account_sid:
             raise NotFound(f"/_sandbox/calls/{CallSid}")
         call = instructions.end_call(ctx.engine, tx, call, ctx.now())

@@ -71,6 +71,7 @@ from . import events, wire
 from .errors import BadRequest, Gone
 from .models import (
     Activity,
+    Call,
     Reservation,
     Task,
     TaskQueue,
@@ -118,11 +119,11 @@ class Engine:
         self.index.rebuild()
         with self._timer_lock:
             self._timers.clear()
-        for record in self.store.all("reservation"):
+        for record in self.store.all(Reservation):
             if isinstance(record, Reservation) and record.reservation_status == "pending":
                 if record.timeout_at is not None:
                     self.schedule(record.timeout_at, "reservation", record.sid)
-        for record in self.store.all("task"):
+        for record in self.store.all(Task):
             if isinstance(record, Task):
                 self._schedule_task(record)
 
@@ -145,7 +146,7 @@ class Engine:
         self._configs[(flow.sid, int(flow.date_updated * 1000), flow.configuration)] = config
 
     def current_target(self, tx: Transaction, task: Task) -> Target | None:
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return None
         try:
@@ -181,7 +182,7 @@ class Engine:
 
     def _placement(self, tx: Transaction, task: Task) -> str | None:
         """The queue a new task's workflow puts it in first (None: it matches nothing)."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow):
             return None
         config = self.config(tx, flow)
@@ -195,7 +196,7 @@ class Engine:
         self, tx: Transaction, task: Task, now: float, first_filter: int, allow_default: bool
     ) -> Task:
         """Place the task at the first matching filter from ``first_filter`` (or the default)."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow):
             return task
         config = self.config(tx, flow)
@@ -228,7 +229,7 @@ class Engine:
         self, tx: Transaction, task: Task, now: float, filter_index: int, target_index: int,
         base: float,
     ) -> Task:  # fmt: skip
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         assert isinstance(flow, Workflow)
         config = self.config(tx, flow)
         if filter_index == DEFAULT_FILTER:
@@ -237,7 +238,7 @@ class Engine:
         else:
             routing_filter = config.filters[filter_index]
             target, name = routing_filter.targets[target_index], routing_filter.name
-        queue = tx.get(target.queue, "task_queue")
+        queue = tx.get(target.queue, TaskQueue)
         if not isinstance(queue, TaskQueue):  # deleted since the workflow was saved
             return self.cancel(tx, task, f"TaskQueue {target.queue} no longer exists", now)
         moved = task.task_queue_sid is not None and task.task_queue_sid != queue.sid
@@ -288,7 +289,7 @@ class Engine:
 
     def _next_step(self, tx: Transaction, task: Task, now: float, skipped: bool = False) -> Task:
         """The current step timed out (or was skipped): next target, next filter, or out."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return task
         try:
@@ -297,7 +298,7 @@ class Engine:
             what = f"workflow {flow.sid} no longer parses: task {task.sid} stays in its queue"
             self.on_fault("timer", task.sid, what, error)
             return tx.put(touch(task, now, step_deadline=None))
-        queue = tx.get(task.task_queue_sid or "", "task_queue")
+        queue = tx.get(task.task_queue_sid or "", TaskQueue)
         if not skipped and isinstance(queue, TaskQueue):
             events.emit(
                 tx,
@@ -326,7 +327,7 @@ class Engine:
         """``workers.available``, ``workers.unavailable`` and ``workers.WA…`` for ``skip_if``."""
         counts = {"available": 0, "unavailable": 0}
         for sid in self.index.members(queue):
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if not isinstance(worker, Worker):
                 continue
             counts["available" if is_available(tx, worker) else "unavailable"] += 1
@@ -335,7 +336,7 @@ class Engine:
 
     def workflow_changed(self, tx: Transaction, flow: Workflow, now: float) -> None:
         """``ReEvaluateTasks=true``: pending tasks of the workflow are routed again."""
-        for task in list(tx.group("task", "workspace_sid", flow.workspace_sid).values()):
+        for task in list(tx.group(Task, "workspace_sid", flow.workspace_sid).values()):
             if isinstance(task, Task) and task.workflow_sid == flow.sid:
                 if task.assignment_status == "pending":
                     self._route(tx, task, now, first_filter=0, allow_default=True)
@@ -350,10 +351,10 @@ class Engine:
         """A queue's target or settings changed: its waiting tasks, oldest first, are offered
         to the workers it selects now (the index's members still follow the old target until
         this transaction commits, so they are worked out here)."""
-        workers = tx.group("worker", "workspace_sid", queue.workspace_sid).values()
+        workers = tx.group(Worker, "workspace_sid", queue.workspace_sid).values()
         members = {w.sid for w in workers if isinstance(w, Worker) and in_queue(tx, w, queue)}
         for sid in list(self.index.waiting(queue.sid)):
-            task = tx.get(sid, "task")
+            task = tx.get(sid, Task)
             if isinstance(task, Task) and task.assignment_status == "pending":
                 self.offer(tx, task, now, members)
 
@@ -365,14 +366,14 @@ class Engine:
         """Reserve the best eligible workers of the task's current step (up to the queue's max)."""
         if task.assignment_status != "pending" or not task.task_queue_sid:
             return task
-        queue = tx.get(task.task_queue_sid, "task_queue")
-        ws = tx.get(task.workspace_sid, "workspace")
+        queue = tx.get(task.task_queue_sid, TaskQueue)
+        ws = tx.get(task.workspace_sid, Workspace)
         if not isinstance(queue, TaskQueue) or not isinstance(ws, Workspace):
             return task
         target = self.current_target(tx, task)
         eligible = []
         for sid in self.index.members(queue) if members is None else members:
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if (
                 isinstance(worker, Worker)
                 and is_available(tx, worker)
@@ -385,7 +386,7 @@ class Engine:
         if not chosen:
             return task
         task = tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
         for worker in chosen:
             self._reserve(tx, task, worker, queue, ws, timeout, now)
@@ -417,15 +418,15 @@ class Engine:
 
     def worker_changed(self, tx: Transaction, worker: Worker, now: float) -> None:
         """The worker may take work now: give it the best waiting tasks of its queues."""
-        ws = tx.get(worker.workspace_sid, "workspace")
+        ws = tx.get(worker.workspace_sid, Workspace)
         if not isinstance(ws, Workspace):
             return
         queues = [
-            q for q in tx.group("task_queue", "workspace_sid", worker.workspace_sid).values()
+            q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
             if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
         ]  # fmt: skip
         for _ in range(64):  # one task per round; multi-tasking workers take several
-            current = tx.get(worker.sid, "worker")
+            current = tx.get(worker.sid, Worker)
             if not isinstance(current, Worker) or not is_available(tx, current):
                 return
             best: tuple[Any, Task] | None = None
@@ -439,9 +440,9 @@ class Engine:
             if best is None:
                 return
             task = best[1]
-            queue = tx.get(task.task_queue_sid or "", "task_queue")
+            queue = tx.get(task.task_queue_sid or "", TaskQueue)
             assert isinstance(queue, TaskQueue)
-            flow = tx.get(task.workflow_sid or "", "workflow")
+            flow = tx.get(task.workflow_sid or "", Workflow)
             timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
             tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
             self._reserve(tx, task, current, queue, ws, timeout, now)
@@ -454,7 +455,7 @@ class Engine:
         if not space.any:
             return None
         for sid in self.index.waiting(queue.sid):
-            task = tx.get(sid, "task")
+            task = tx.get(sid, Task)
             if (
                 isinstance(task, Task)
                 and task.assignment_status == "pending"
@@ -480,11 +481,11 @@ class Engine:
             f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
             self._reservation_fields(tx, reservation, now),
         )
-        for other in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for other in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(other, Reservation) and other.reservation_status == "pending":
                 self._end(tx, other, "rescinded", None, now)
         ws = _get(tx, task.workspace_sid, Workspace)
-        queue = tx.get(reservation.task_queue_sid or "", "task_queue")
+        queue = tx.get(reservation.task_queue_sid or "", TaskQueue)
         if not ws.multi_task_enabled and isinstance(queue, TaskQueue):
             if queue.assignment_activity_sid:
                 self.move_worker(tx, worker, queue.assignment_activity_sid, now)
@@ -496,7 +497,7 @@ class Engine:
     def release(self, tx: Transaction, worker_sids: list[str], now: float) -> None:
         """Workers whose reservations were removed (their task deleted) have room again."""
         for sid in dict.fromkeys(worker_sids):
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if isinstance(worker, Worker):
                 self.worker_changed(tx, worker, now)
 
@@ -523,7 +524,7 @@ class Engine:
             f"Reservation {reservation.sid} {status}",
             self._reservation_fields(tx, reservation, now),
         )
-        worker = tx.get(reservation.worker_sid, "worker")
+        worker = tx.get(reservation.worker_sid, Worker)
         ws = _get(tx, reservation.workspace_sid, Workspace)
         if isinstance(worker, Worker):
             target = activity_sid
@@ -534,12 +535,12 @@ class Engine:
             # Its room is free again, also when its activity did not change (multi-tasking,
             # or already back in an available activity): offer it the waiting work.
             self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
-        task = tx.get(reservation.task_sid, "task")
+        task = tx.get(reservation.task_sid, Task)
         if not isinstance(task, Task) or task.assignment_status != "reserved":
             return reservation
         if any(
             isinstance(r, Reservation) and r.reservation_status == "pending"
-            for r in tx.group("reservation", "task_sid", task.sid).values()
+            for r in tx.group(Reservation, "task_sid", task.sid).values()
         ):
             return reservation  # multi-reservation: the task waits for the others
         task = tx.put(touch(task, now, assignment_status="pending"))
@@ -554,7 +555,7 @@ class Engine:
     # -- task outcomes -------------------------------------------------------------------
 
     def cancel(self, tx: Transaction, task: Task, reason: str, now: float) -> Task:
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._close(tx, reservation, "canceled", now)
         task = _get(tx, task.sid, Task)
@@ -577,7 +578,7 @@ class Engine:
         if status == "canceled":
             return self.cancel(tx, task, reason or "", now)
         closing = "completed" if status == "completed" else "wrapping"
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status in (
                 "accepted", "wrapping",
             ):  # fmt: skip
@@ -599,14 +600,14 @@ class Engine:
         else:
             events.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
         # A multi-tasking worker has capacity again (single-tasking activity does not change).
-        for reservation in tx.group("reservation", "task_sid", task.sid).values():
-            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+        for reservation in tx.group(Reservation, "task_sid", task.sid).values():
+            worker = tx.get(reservation.worker_sid, Worker)  # type: ignore[attr-defined]
             if isinstance(worker, Worker):
                 self.worker_changed(tx, worker, now)
         return task
 
     def task_deleted(self, tx: Transaction, task: Task, now: float) -> None:
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._close(tx, reservation, "canceled", now)
 
@@ -624,7 +625,7 @@ class Engine:
             self._reservation_fields(tx, reservation, now),
         )
         ws = _get(tx, reservation.workspace_sid, Workspace)
-        worker = tx.get(reservation.worker_sid, "worker")
+        worker = tx.get(reservation.worker_sid, Worker)
         if status == "canceled" and isinstance(worker, Worker):
             if not ws.multi_task_enabled and reservation.previous_activity_sid:
                 self.move_worker(tx, worker, reservation.previous_activity_sid, now)
@@ -637,10 +638,10 @@ class Engine:
         current = _get(tx, worker.sid, Worker)
         if current.activity_sid == activity_sid:
             return current
-        previous = tx.get(current.activity_sid, "activity")
+        previous = tx.get(current.activity_sid, Activity)
         spent = now - current.date_status_changed
         moved = tx.put(touch(current, now, activity_sid=activity_sid, date_status_changed=now))
-        activity = tx.get(activity_sid, "activity")
+        activity = tx.get(activity_sid, Activity)
         events.emit(
             tx, now, "worker.activity.update", moved,
             f"Worker {moved.friendly_name} updated to "
@@ -659,7 +660,7 @@ class Engine:
         """``RejectPendingReservations=true`` with a move to an unavailable activity."""
         if is_available(tx, worker):
             return
-        for reservation in list(tx.group("reservation", "worker_sid", worker.sid).values()):
+        for reservation in list(tx.group(Reservation, "worker_sid", worker.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._end(tx, reservation, "rejected", worker.activity_sid, now)
 
@@ -727,9 +728,9 @@ class Engine:
         elif kind == "purge" and record.assignment_status in ("canceled", "completed"):
             # Five minutes after it finished, even if its attributes changed since (a final
             # status never changes, so this timer is the one set when it finished).
-            for reservation in tx.group("reservation", "task_sid", sid).values():
+            for reservation in tx.group(Reservation, "task_sid", sid).values():
                 tx.delete(reservation)
-            for call in tx.group("call", "task_sid", sid).values():
+            for call in tx.group(Call, "task_sid", sid).values():
                 tx.delete(call)
             tx.delete(record)
             return True
@@ -771,8 +772,8 @@ class Engine:
     ) -> dict[str, Any]:
         """The event's own time, not the clock's: a timer fired late by a clock jump still
         reports the task's age at the moment the event happened (one time base)."""
-        task = tx.get(reservation.task_sid, "task")
-        worker = tx.get(reservation.worker_sid, "worker")
+        task = tx.get(reservation.task_sid, Task)
+        worker = tx.get(reservation.worker_sid, Worker)
         data: dict[str, Any] = {"reservation_sid": reservation.sid}
         if isinstance(task, Task):
             data.update(events.task_fields(tx, task, now))
@@ -804,7 +805,7 @@ def _get(tx: Transaction, sid: str, cls: type[Any]) -> Any:
 
 
 def _activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
-    activity = tx.get(sid, "activity")
+    activity = tx.get(sid, Activity)
     if not isinstance(activity, Activity) or activity.workspace_sid != workspace_sid:
         raise BadRequest(f"{param} {sid!r} is not an activity of this workspace")
     return activity

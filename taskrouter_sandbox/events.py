@@ -11,7 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from . import wire
-from .models import Activity, Record, Task, TaskChannel, TaskQueue, Worker, Workflow, Workspace
+from .models import (
+    Activity,
+    Record,
+    Reservation,
+    Task,
+    TaskChannel,
+    TaskQueue,
+    Worker,
+    Workflow,
+    Workspace,
+)
 from .store import Transaction
 
 RESOURCE_TYPES = {
@@ -61,7 +71,7 @@ def emit(
     actor: Record | None = None,
     source_ip: str | None = None,
 ) -> None:
-    workspace = tx.get(resource.workspace, "workspace")
+    workspace = tx.get(resource.workspace, Workspace)
     assert isinstance(workspace, Workspace)
     event_data: dict[str, Any] = {
         "workspace_sid": workspace.sid,
@@ -125,9 +135,9 @@ def task_fields(tx: Transaction, task: Task, now: float) -> dict[str, Any]:
     channel = tx.get(task.task_channel_sid) if task.task_channel_sid else None
     queue = tx.get(task.task_queue_sid) if task.task_queue_sid else None
     holder: dict[str, Any] = {}
-    for reservation in tx.group("reservation", "task_sid", task.sid).values():
+    for reservation in tx.group(Reservation, "task_sid", task.sid).values():
         if getattr(reservation, "reservation_status", None) in HOLDING:
-            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+            worker = tx.get(reservation.worker_sid, Worker)  # type: ignore[attr-defined]
             if isinstance(worker, Worker):
                 holder = worker_fields(tx, worker)
     return {

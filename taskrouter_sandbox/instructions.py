@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events, wire
 from .errors import BadRequest
-from .models import Activity, Call, Reservation, Task, Worker, json_object, touch
+from .models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
 from .params import TRUE, Params, bounded_int
 from .store import Transaction
 from .urls import check_callback_url
@@ -99,8 +99,8 @@ def execute(
             f"Reservation {reservation.sid} is "
             f"{reservation.reservation_status}; it must currently be pending",
         )
-    task = tx.get(reservation.task_sid, "task")
-    worker = tx.get(reservation.worker_sid, "worker")
+    task = tx.get(reservation.task_sid, Task)
+    worker = tx.get(reservation.worker_sid, Worker)
     assert isinstance(task, Task) and isinstance(worker, Worker)
     if name == "accept":
         return engine.accept(tx, reservation, now)
@@ -177,13 +177,13 @@ def execute(
 def end_call(engine: Engine, tx: Transaction, call: Call, now: float) -> Call:
     """The simulated call hangs up: the worker goes to its post-work activity."""
     call = tx.put(touch(call, now, status="completed"))
-    worker = tx.get(call.worker_sid, "worker")
-    ws = tx.get(call.workspace_sid, "workspace")
+    worker = tx.get(call.worker_sid, Worker)
+    ws = tx.get(call.workspace_sid, Workspace)
     if call.post_work_activity_sid and isinstance(worker, Worker):
         if not getattr(ws, "multi_task_enabled", True):
             engine.move_worker(tx, worker, call.post_work_activity_sid, now)
         else:  # multi-tasking: the task goes to wrapping instead of moving the worker
-            task = tx.get(call.task_sid, "task")
+            task = tx.get(call.task_sid, Task)
             if isinstance(task, Task) and task.assignment_status == "assigned":
                 engine.task_status_changed(tx, task, "wrapping", None, now)
     return call
@@ -243,7 +243,7 @@ def _post_work(tx: Transaction, reservation: Reservation, sid: Any, code: int) -
 
 
 def _activity(tx: Transaction, reservation: Reservation, sid: Any) -> Activity | None:
-    activity = tx.get(str(sid), "activity")
+    activity = tx.get(str(sid), Activity)
     if isinstance(activity, Activity) and activity.workspace_sid == reservation.workspace_sid:
         return activity
     return None

@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from .models import KINDS, Record, from_row
+
+R = TypeVar("R", bound=Record)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -100,20 +102,25 @@ class Store:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, sid: str, kind: str | None = None) -> Record | None:
+    @overload
+    def get(self, sid: str) -> Record | None: ...
+    @overload
+    def get(self, sid: str, cls: type[R]) -> R | None: ...
+    def get(self, sid: str, cls: type[Record] | None = None) -> Record | None:
+        """The record ``sid``; with ``cls`` only if it is one: ``get(sid, Task) -> Task | None``."""
         record = self._records.get(sid)
-        if record is None or (kind is not None and record.kind != kind):
+        if record is None or (cls is not None and type(record) is not cls):
             return None
         return record
 
-    def all(self, kind: str) -> list[Record]:
+    def all(self, cls: type[R]) -> list[R]:
         with self.lock:  # the records dict changes in place on commit: never iterate it bare
-            return [r for r in self._records.values() if r.kind == kind]
+            return [r for r in self._records.values() if type(r) is cls]  # type: ignore[misc]
 
-    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
-        """Records of ``kind`` whose ``attr`` equals ``value``, in creation order. Read-only:
-        the dict is never changed after it is handed out (copy-on-write, see the module)."""
-        return self._groups.get((kind, attr, value), EMPTY)
+    def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
+        """Records of ``cls`` whose ``attr`` equals ``value``, in creation order. Read-only:
+        the mapping is never changed after it is handed out (copy-on-write, see the module)."""
+        return self._groups.get((cls.kind, attr, value), EMPTY)  # type: ignore[return-value]
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         with self.lock:
@@ -265,25 +272,33 @@ class Transaction:
         finally:
             self.store.lock.release()
 
-    def get(self, sid: str, kind: str | None = None) -> Record | None:
+    @overload
+    def get(self, sid: str) -> Record | None: ...
+    @overload
+    def get(self, sid: str, cls: type[R]) -> R | None: ...
+    def get(self, sid: str, cls: type[Record] | None = None) -> Record | None:
         if sid in self.deletes:
             return None
         record = self.puts.get(sid) or self.store.get(sid)
-        if record is None or (kind is not None and record.kind != kind):
+        if record is None or (cls is not None and type(record) is not cls):
             return None
         return record
 
-    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
-        base = self.store.group(kind, attr, value)
+    def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
+        base = self.store.group(cls, attr, value)
         if not (self.puts or self.deletes):
             return base
-        merged = {sid: self.puts.get(sid, r) for sid, r in base.items() if sid not in self.deletes}
+        merged: dict[str, R] = {
+            sid: self.puts.get(sid, r)  # type: ignore[misc]
+            for sid, r in base.items()
+            if sid not in self.deletes
+        }
         for sid, record in self.puts.items():
-            if record.kind == kind and getattr(record, attr, None) == value:
-                merged.setdefault(sid, record)
+            if type(record) is cls and getattr(record, attr, None) == value:
+                merged.setdefault(sid, record)  # type: ignore[arg-type]
         return merged
 
-    def put(self, record: Record) -> Record:
+    def put(self, record: R) -> R:
         self.deletes.pop(record.sid, None)
         self.puts[record.sid] = record
         return record

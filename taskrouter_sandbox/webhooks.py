@@ -25,17 +25,17 @@ class Webhooks:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.dispatcher = Dispatcher(
-            self.answer, alive=lambda sid: sandbox.store.get(sid, "workspace") is not None
+            self.answer, alive=lambda sid: sandbox.store.get(sid, Workspace) is not None
         )
 
     # -- assignment callbacks -------------------------------------------------------------
 
     def reservation_created(self, tx: Transaction, reservation: Reservation) -> None:
-        flow = tx.get(reservation.workflow_sid or "", "workflow")
+        flow = tx.get(reservation.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow) or not flow.assignment_callback_url:
             return  # reservations still happen without a callback URL (the quickstart's part 1)
-        task = tx.get(reservation.task_sid, "task")
-        worker = tx.get(reservation.worker_sid, "worker")
+        task = tx.get(reservation.task_sid, Task)
+        worker = tx.get(reservation.worker_sid, Worker)
         assert isinstance(task, Task) and isinstance(worker, Worker)
         now = self.sandbox.clock.now()
         params = {
@@ -108,7 +108,7 @@ class Webhooks:
         name = str(instruction.get("instruction"))
         try:
             with self.sandbox.store.transaction() as tx:
-                reservation = tx.get(delivery.reservation_sid or "", "reservation")
+                reservation = tx.get(delivery.reservation_sid or "", Reservation)
                 if not isinstance(reservation, Reservation):
                     raise instructions.InstructionError(20404, "the reservation no longer exists")
                 instructions.execute(
@@ -137,7 +137,7 @@ class Webhooks:
                 self.dispatcher.forget(record.sid)  # its callback threads end with it
 
     def _queue_event(self, row: dict[str, Any]) -> None:
-        ws = self.sandbox.store.get(row["workspace_sid"], "workspace")
+        ws = self.sandbox.store.get(row["workspace_sid"], Workspace)
         if not isinstance(ws, Workspace) or not ws.event_callback_url:
             return
         if ws.events_filter and row["event_type"] not in ws.events_filter.split(","):

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Activity, touch
+from ..models import Activity, TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 from .workspaces import add_activity
@@ -39,11 +39,11 @@ def _unique(existing: list[Activity], name: str, sid: str | None = None) -> None
 def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
     name = ctx.params.name(required=True)
     assert name is not None
-    available = ctx.params.bool("Available")
+    available = ctx.params.boolean("Available")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        existing: list[Activity] = list(tx.group("activity", "workspace_sid", ws.sid).values())  # type: ignore[arg-type]
+        existing: list[Activity] = list(tx.group(Activity, "workspace_sid", ws.sid).values())  # type: ignore[arg-type]
         if len(existing) >= MAX_ACTIVITIES:
             raise BadRequest(f"A workspace holds at most {MAX_ACTIVITIES} activities")
         _unique(existing, name)
@@ -55,7 +55,7 @@ def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
 def list_activities(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
     q = ctx.query
-    name, available = q.str("FriendlyName"), q.bool("Available")
+    name, available = q.text("FriendlyName"), q.boolean("Available")
     records = [
         a
         for a in in_workspace(ctx, Activity, WorkspaceSid)
@@ -79,7 +79,7 @@ def update_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
         if name is not None:
-            _unique(tx.group("activity", "workspace_sid", WorkspaceSid).values(), name, Sid)  # type: ignore[arg-type]
+            _unique(tx.group(Activity, "workspace_sid", WorkspaceSid).values(), name, Sid)  # type: ignore[arg-type]
             activity = tx.put(touch(activity, now, friendly_name=name))
             events.emit(
                 tx,
@@ -105,7 +105,7 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             )
         users = [
             w
-            for w in tx.group("worker", "workspace_sid", WorkspaceSid).values()
+            for w in tx.group(Worker, "workspace_sid", WorkspaceSid).values()
             if w.activity_sid == Sid
         ]  # type: ignore[attr-defined]
         if users:
@@ -115,7 +115,7 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             )
         queues = [
             q
-            for q in tx.group("task_queue", "workspace_sid", WorkspaceSid).values()
+            for q in tx.group(TaskQueue, "workspace_sid", WorkspaceSid).values()
             if Sid in (q.reservation_activity_sid, q.assignment_activity_sid)
         ]  # type: ignore[attr-defined]
         if queues:

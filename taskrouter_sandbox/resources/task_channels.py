@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest, NotFound
-from ..models import TaskChannel, touch
+from ..models import Task, TaskChannel, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import in_workspace, list_response, workspace_of, ws_path
@@ -38,7 +38,7 @@ def render(channel: TaskChannel) -> dict[str, Any]:
 
 def find_channel(tx: Transaction | Any, workspace_sid: str, ref: str) -> TaskChannel | None:
     """By sid or unique name."""
-    record = tx.get(ref, "task_channel")
+    record = tx.get(ref, TaskChannel)
     if record is not None and record.workspace_sid == workspace_sid:
         return record  # type: ignore[no-any-return]
     for channel in _channels(tx, workspace_sid):
@@ -48,7 +48,7 @@ def find_channel(tx: Transaction | Any, workspace_sid: str, ref: str) -> TaskCha
 
 
 def _channels(tx: Any, workspace_sid: str) -> list[TaskChannel]:
-    return list(tx.group("task_channel", "workspace_sid", workspace_sid).values())
+    return list(tx.group(TaskChannel, "workspace_sid", workspace_sid).values())
 
 
 def _check_names(friendly: str | None, unique: str | None) -> None:
@@ -69,7 +69,7 @@ def create_task_channel(ctx: Context, WorkspaceSid: str) -> Response:
     unique = p.name("UniqueName", required=True)
     assert friendly is not None and unique is not None
     _check_names(friendly, unique)
-    optimized = p.bool("ChannelOptimizedRouting")
+    optimized = p.boolean("ChannelOptimizedRouting")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
@@ -108,7 +108,7 @@ def update_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     friendly = p.name()
     _check_names(friendly, None)
-    optimized = p.bool("ChannelOptimizedRouting")
+    optimized = p.boolean("ChannelOptimizedRouting")
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _lookup(ctx, WorkspaceSid, Sid, tx)
@@ -136,7 +136,7 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         channel = _lookup(ctx, WorkspaceSid, Sid, tx)
         live = [
             t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
+            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
             if t.task_channel_sid == channel.sid  # type: ignore[attr-defined]
             and t.assignment_status not in ("completed", "canceled")
         ]  # type: ignore[attr-defined]
@@ -145,7 +145,7 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 f"TaskChannel {channel.unique_name} still has {len(live)} open "
                 "task(s); complete or cancel them first"
             )
-        for wc in tx.group("worker_channel", "workspace_sid", WorkspaceSid).values():
+        for wc in tx.group(WorkerChannel, "workspace_sid", WorkspaceSid).values():
             if wc.task_channel_sid == channel.sid:  # type: ignore[attr-defined]
                 tx.delete(wc)
         tx.delete(channel)

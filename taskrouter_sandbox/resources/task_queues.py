@@ -8,7 +8,7 @@ from typing import Any
 from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import TaskQueue, Worker, touch
+from ..models import Task, TaskQueue, Worker, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..routing import in_queue
 from ..store import Transaction
@@ -69,14 +69,14 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
     name = p.name()
     if name is not None:
         out["friendly_name"] = name
-    target = p.str("TargetWorkers", max_len=TARGET_WORKERS_MAX)
+    target = p.text("TargetWorkers", max_len=TARGET_WORKERS_MAX)
     if target is not None:
         try:
             parse(target)
         except ExpressionError as error:
             raise BadRequest(f"TargetWorkers is invalid: {error}") from None
         out["target_workers"] = target
-    reserved = p.int("MaxReservedWorkers", low=1, high=MAX_RESERVED_WORKERS)
+    reserved = p.integer("MaxReservedWorkers", low=1, high=MAX_RESERVED_WORKERS)
     if reserved is not None:
         out["max_reserved_workers"] = reserved
     order = p.enum("TaskOrder", ("FIFO", "LIFO"))
@@ -86,14 +86,14 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
         ("ReservationActivitySid", "reservation_activity_sid"),
         ("AssignmentActivitySid", "assignment_activity_sid"),
     ):
-        sid = p.str(param)
+        sid = p.text(param)
         if sid is not None:
             out[attr] = check_activity(tx, workspace_sid, sid, param).sid
     return out
 
 
 def _unique(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for queue in tx.group("task_queue", "workspace_sid", workspace_sid).values():
+    for queue in tx.group(TaskQueue, "workspace_sid", workspace_sid).values():
         if queue.friendly_name == name and queue.sid != sid:  # type: ignore[attr-defined]
             raise BadRequest(f"A TaskQueue named {name!r} already exists in this workspace")
 
@@ -105,7 +105,7 @@ def create_task_queue(ctx: Context, WorkspaceSid: str) -> Response:
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
         settings = _settings(ctx, tx, ws.sid)
-        if len(tx.group("task_queue", "workspace_sid", ws.sid)) >= MAX_QUEUES:
+        if len(tx.group(TaskQueue, "workspace_sid", ws.sid)) >= MAX_QUEUES:
             raise BadRequest(f"A workspace holds at most {MAX_QUEUES} TaskQueues")
         _unique(tx, ws.sid, settings["friendly_name"])
         queue = TaskQueue(
@@ -134,12 +134,12 @@ def list_task_queues(ctx: Context, WorkspaceSid: str) -> Response:
     q = ctx.query
     store = ctx.store
     records = in_workspace(ctx, TaskQueue, WorkspaceSid)
-    name = q.str("FriendlyName")
+    name = q.text("FriendlyName")
     if name is not None:
         records = [r for r in records if r.friendly_name == name]
-    worker_sid = q.str("WorkerSid")
+    worker_sid = q.text("WorkerSid")
     if worker_sid is not None:
-        worker = store.get(worker_sid, "worker")
+        worker = store.get(worker_sid, Worker)
         if worker is None or worker.workspace_sid != WorkspaceSid:
             raise BadRequest(f"WorkerSid {worker_sid!r} is not a worker of this workspace")
         records = [r for r in records if in_queue(store, worker, r)]
@@ -147,7 +147,7 @@ def list_task_queues(ctx: Context, WorkspaceSid: str) -> Response:
     if evaluate is not None:
         probe = Worker(sid="", account_sid="", date_created=0, date_updated=0, attributes=evaluate)
         records = [r for r in records if in_queue(store, probe, r)]
-    ordering = q.str("Ordering")
+    ordering = q.text("Ordering")
     if ordering:
         field_name, _, direction = ordering.partition(":")
         key = {"DateCreated": "date_created", "FriendlyName": "friendly_name"}.get(field_name)
@@ -191,7 +191,7 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
-        for flow in tx.group("workflow", "workspace_sid", WorkspaceSid).values():
+        for flow in tx.group(Workflow, "workspace_sid", WorkspaceSid).values():
             if Sid in json.dumps(json.loads(flow.configuration)):  # type: ignore[attr-defined]
                 raise BadRequest(
                     f"TaskQueue {queue.friendly_name} is used by Workflow "
@@ -199,7 +199,7 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 )
         waiting = [
             t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
+            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
             if t.task_queue_sid == Sid  # type: ignore[attr-defined]
             and t.assignment_status in ("pending", "reserved")
         ]  # type: ignore[attr-defined]

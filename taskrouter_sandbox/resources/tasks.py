@@ -12,7 +12,7 @@ from typing import Any
 from .. import events, wire
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
-from ..models import Task, Workflow, json_object, touch
+from ..models import Call, Reservation, Task, TaskQueue, Workflow, json_object, touch
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
@@ -97,7 +97,7 @@ def _channel_sid(ctx: Context, tx: Transaction, workspace_sid: str, ref: str | N
 
 
 def _workflow(ctx: Context, tx: Transaction, workspace_sid: str, sid: str | None) -> Workflow:
-    flows = [f for f in tx.group("workflow", "workspace_sid", workspace_sid).values()]
+    flows = [f for f in tx.group(Workflow, "workspace_sid", workspace_sid).values()]
     if sid is None:
         if len(flows) == 1:
             return flows[0]  # type: ignore[return-value]
@@ -105,7 +105,7 @@ def _workflow(ctx: Context, tx: Transaction, workspace_sid: str, sid: str | None
             "Missing required parameter WorkflowSid in the post body "
             f"(the workspace has {len(flows)} workflows, so it must be named)"
         )
-    flow = tx.get(sid, "workflow")
+    flow = tx.get(sid, Workflow)
     if flow is None or flow.workspace_sid != workspace_sid:  # type: ignore[attr-defined]
         raise BadRequest(f"WorkflowSid {sid!r} is not a workflow of this workspace")
     return flow  # type: ignore[return-value]
@@ -115,11 +115,11 @@ def _workflow(ctx: Context, tx: Transaction, workspace_sid: str, sid: str | None
 def create_task(ctx: Context, WorkspaceSid: str) -> Response:
     p = ctx.params
     attributes = p.json_object("Attributes") or "{}"
-    priority = p.int("Priority", low=0, high=MAX_PRIORITY)
-    timeout = p.int("Timeout", low=1, high=MAX_TIMEOUT)
+    priority = p.integer("Priority", low=0, high=MAX_PRIORITY)
+    timeout = p.integer("Timeout", low=1, high=MAX_TIMEOUT)
     workflow_sid = p.sid("WorkflowSid", "WW")
-    routing_target = p.str("RoutingTarget")
-    ignore_capacity = p.bool("IgnoreCapacity")
+    routing_target = p.text("RoutingTarget")
+    ignore_capacity = p.boolean("IgnoreCapacity")
     queue_sid = p.sid("TaskQueueSid", "WQ")
     now = ctx.now()
     start = _virtual_start_time(ctx, now)
@@ -127,7 +127,7 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
         ws = workspace_of(ctx, WorkspaceSid, tx)
         flow = _workflow(ctx, tx, ws.sid, workflow_sid)
         if queue_sid is not None:
-            queue = tx.get(queue_sid, "task_queue")
+            queue = tx.get(queue_sid, TaskQueue)
             if queue is None or queue.workspace_sid != ws.sid:  # type: ignore[attr-defined]
                 raise BadRequest(f"TaskQueueSid {queue_sid!r} is not a queue of this workspace")
         task = Task(
@@ -140,7 +140,7 @@ def create_task(ctx: Context, WorkspaceSid: str) -> Response:
             priority=priority or 0,
             timeout=timeout or DEFAULT_TIMEOUT,
             workflow_sid=flow.sid,
-            task_channel_sid=_channel_sid(ctx, tx, ws.sid, p.str("TaskChannel")),
+            task_channel_sid=_channel_sid(ctx, tx, ws.sid, p.text("TaskChannel")),
             virtual_start_time=start if start is not None else now,
             routing_target=routing_target,
             ignore_capacity=ignore_capacity,
@@ -155,16 +155,16 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
     q = ctx.query
     store = ctx.store
-    statuses = q.list("AssignmentStatus")
+    statuses = q.text_list("AssignmentStatus")
     bad = [s for s in statuses if s not in STATUSES]
     if bad:
         raise BadRequest(f"AssignmentStatus {bad[0]!r} is not one of {', '.join(STATUSES)}")
-    priority = q.int("Priority", low=0)
-    workflow_sid, workflow_name = q.str("WorkflowSid"), q.str("WorkflowName")
-    queue_sid, queue_name = q.str("TaskQueueSid"), q.str("TaskQueueName")
-    routing_target = q.str("RoutingTarget")
-    has_addons = q.bool("HasAddons")
-    expression_text = q.str("EvaluateTaskAttributes")
+    priority = q.integer("Priority", low=0)
+    workflow_sid, workflow_name = q.text("WorkflowSid"), q.text("WorkflowName")
+    queue_sid, queue_name = q.text("TaskQueueSid"), q.text("TaskQueueName")
+    routing_target = q.text("RoutingTarget")
+    has_addons = q.boolean("HasAddons")
+    expression_text = q.text("EvaluateTaskAttributes")
     expression = None
     if expression_text is not None:
         try:
@@ -194,7 +194,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
                has_addons, expression)  # fmt: skip
     if statuses or any(f is not None for f in filters):  # unfiltered: no per-task check at all
         records = [t for t in records if keep(t)]
-    records = _order(records, q.str("Ordering"))
+    records = _order(records, q.text("Ordering"))
     now = ctx.now()
     path = f"{ws_path(WorkspaceSid)}/Tasks"
     return list_response(ctx, "tasks", path, records, lambda t: render(t, store, now))
@@ -235,8 +235,8 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     attributes = p.json_object("Attributes")
     status = p.enum("AssignmentStatus", STATUSES)
-    reason = p.str("Reason", max_len=4096)
-    priority = p.int("Priority", low=0, high=MAX_PRIORITY)
+    reason = p.text("Reason", max_len=4096)
+    priority = p.integer("Priority", low=0, high=MAX_PRIORITY)
     now = ctx.now()
     start = _virtual_start_time(ctx, now)
     with ctx.transaction() as tx:
@@ -274,7 +274,7 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         if start is not None:
             changes["virtual_start_time"] = start
         if "TaskChannel" in p:
-            changes["task_channel_sid"] = _channel_sid(ctx, tx, WorkspaceSid, p.str("TaskChannel"))
+            changes["task_channel_sid"] = _channel_sid(ctx, tx, WorkspaceSid, p.text("TaskChannel"))
         if changes:
             task = tx.put(touch(task, now, **changes))
             events.emit(
@@ -301,10 +301,10 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         ctx.engine.task_deleted(tx, task, now)
         fields = events.task_fields(tx, task, now)  # before its reservations go: who held it
         holders = []
-        for reservation in list(tx.group("reservation", "task_sid", Sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", Sid).values()):
             holders.append(reservation.worker_sid)  # type: ignore[attr-defined]
             tx.delete(reservation)
-        for call in tx.group("call", "task_sid", Sid).values():  # its simulated calls too
+        for call in tx.group(Call, "task_sid", Sid).values():  # its simulated calls too
             tx.delete(call)
         tx.delete(task)
         ctx.engine.release(tx, holders, now)  # a multitasking worker's slot is free again

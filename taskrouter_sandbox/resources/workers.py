@@ -7,7 +7,7 @@ from typing import Any
 from .. import events, wire
 from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
-from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
+from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..routing import channel_load, in_queue, worker_document
 from ..store import Transaction
@@ -76,7 +76,7 @@ def new_worker_channel(tx: Transaction, worker: Worker, channel: TaskChannel, no
 
 
 def _unique_name(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for other in tx.group("worker", "workspace_sid", workspace_sid).values():
+    for other in tx.group(Worker, "workspace_sid", workspace_sid).values():
         if other.friendly_name.lower() == name.lower() and other.sid != sid:  # type: ignore[attr-defined]
             raise BadRequest(
                 f"A worker named {other.friendly_name!r} already exists in this workspace "  # type: ignore[attr-defined]
@@ -90,7 +90,7 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
     name = p.name(required=True)
     assert name is not None
     attributes = p.json_object("Attributes") or "{}"
-    activity_ref = p.str("ActivitySid")
+    activity_ref = p.text("ActivitySid")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
@@ -109,7 +109,7 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
             date_status_changed=now,
         )
         tx.put(worker)
-        for channel in tx.group("task_channel", "workspace_sid", ws.sid).values():
+        for channel in tx.group(TaskChannel, "workspace_sid", ws.sid).values():
             new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
         events.emit(
             tx,
@@ -120,7 +120,7 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
             events.worker_fields(tx, worker),
         )
         ctx.engine.worker_changed(tx, worker, now)  # created straight into an available activity
-        worker = tx.get(worker.sid, "worker")  # the engine may have reserved (and moved) it
+        worker = tx.get(worker.sid, Worker)  # the engine may have reserved (and moved) it
         assert isinstance(worker, Worker)
         return ok(render(worker, tx), 201, etag=worker.version)
 
@@ -131,9 +131,9 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
     q = ctx.query
     store = ctx.store
     records = in_workspace(ctx, Worker, WorkspaceSid)
-    activity_name, activity_sid = q.str("ActivityName"), q.str("ActivitySid")
-    available, name = q.bool("Available"), q.str("FriendlyName")
-    expression = _expression(q.str("TargetWorkersExpression"), "TargetWorkersExpression")
+    activity_name, activity_sid = q.text("ActivityName"), q.text("ActivitySid")
+    available, name = q.boolean("Available"), q.text("FriendlyName")
+    expression = _expression(q.text("TargetWorkersExpression"), "TargetWorkersExpression")
     queue = _queue_filter(ctx, WorkspaceSid)
 
     def keep(worker: Worker) -> bool:
@@ -148,7 +148,7 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
         )
 
     records = [w for w in records if keep(w)]
-    ordering = q.str("Ordering")
+    ordering = q.text("Ordering")
     if ordering:
         records = _order(records, ordering)
     path = f"{ws_path(WorkspaceSid)}/Workers"
@@ -165,7 +165,7 @@ def _expression(text: str | None, param: str):
 
 
 def _queue_filter(ctx: Context, workspace_sid: str) -> TaskQueue | None:
-    sid, name = ctx.query.str("TaskQueueSid"), ctx.query.str("TaskQueueName")
+    sid, name = ctx.query.text("TaskQueueSid"), ctx.query.text("TaskQueueName")
     if sid is None and name is None:
         return None
     for queue in in_workspace(ctx, TaskQueue, workspace_sid):
@@ -201,8 +201,8 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     name = p.name()
     attributes = p.json_object("Attributes")
-    activity_sid = p.str("ActivitySid")
-    reject_pending = p.bool("RejectPendingReservations")
+    activity_sid = p.text("ActivitySid")
+    reject_pending = p.boolean("RejectPendingReservations")
     now = ctx.now()
     with ctx.transaction() as tx:
         worker = child_of(ctx, Worker, WorkspaceSid, Sid, tx)
@@ -251,7 +251,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             ctx.engine.reject_pending(tx, worker, now)
         if previous is not None or attributes is not None:
             ctx.engine.worker_changed(tx, worker, now)
-        worker = tx.get(Sid, "worker")  # the engine may have reserved (and moved) the worker
+        worker = tx.get(Sid, Worker)  # the engine may have reserved (and moved) the worker
         assert isinstance(worker, Worker)
         return ok(render(worker, tx), etag=worker.version)
 
@@ -264,7 +264,7 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         check_if_match(ctx, worker)
         busy = [
             r
-            for r in tx.group("reservation", "worker_sid", Sid).values()
+            for r in tx.group(Reservation, "worker_sid", Sid).values()
             if r.reservation_status in ("pending", "accepted")
         ]  # type: ignore[attr-defined]
         if busy:
@@ -272,9 +272,9 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 f"Worker {worker.friendly_name} holds {len(busy)} pending or accepted "
                 "reservation(s); complete, reject or cancel them before deleting the worker"
             )
-        for channel in tx.group("worker_channel", "worker_sid", Sid).values():
+        for channel in tx.group(WorkerChannel, "worker_sid", Sid).values():
             tx.delete(channel)
-        for reservation in tx.group("reservation", "worker_sid", Sid).values():
+        for reservation in tx.group(Reservation, "worker_sid", Sid).values():
             tx.delete(reservation)
         tx.delete(worker)
         events.emit(
@@ -331,7 +331,7 @@ def _channel(
     """A worker's channel by its WC sid, its TaskChannel sid or the channel's unique name."""
     child_of(ctx, Worker, workspace_sid, worker_sid, tx)
     source = tx or ctx.store
-    for channel in source.group("worker_channel", "worker_sid", worker_sid).values():
+    for channel in source.group(WorkerChannel, "worker_sid", worker_sid).values():
         task_channel = source.get(channel.task_channel_sid)
         if ref in (channel.sid, channel.task_channel_sid) or (
             task_channel is not None and task_channel.unique_name == ref
@@ -343,7 +343,7 @@ def _channel(
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Channels")
 def list_worker_channels(ctx: Context, WorkspaceSid: str, WorkerSid: str) -> Response:
     child_of(ctx, Worker, WorkspaceSid, WorkerSid)
-    records = ctx.store.group("worker_channel", "worker_sid", WorkerSid).values()
+    records = ctx.store.group(WorkerChannel, "worker_sid", WorkerSid).values()
     path = f"{ws_path(WorkspaceSid)}/Workers/{WorkerSid}/Channels"
     return list_response(ctx, "channels", path, records, lambda c: render_channel(c, ctx.store))
 
@@ -355,8 +355,8 @@ def fetch_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: s
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Channels/{Sid}")
 def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: str) -> Response:
-    capacity = ctx.params.int("Capacity", low=0, high=MAX_CAPACITY)
-    available = ctx.params.bool("Available")
+    capacity = ctx.params.integer("Capacity", low=0, high=MAX_CAPACITY)
+    available = ctx.params.boolean("Available")
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _channel(ctx, WorkspaceSid, WorkerSid, Sid, tx)

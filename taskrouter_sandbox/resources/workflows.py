@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Workflow, touch
+from ..models import Task, TaskQueue, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from ..urls import check_callback_url
@@ -42,7 +42,7 @@ def render(flow: Workflow) -> dict[str, Any]:
 
 
 def _callback_url(ctx: Context, param: str) -> str | None:
-    return check_callback_url(ctx.params.str(param), param)
+    return check_callback_url(ctx.params.text(param), param)
 
 
 def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
@@ -54,7 +54,7 @@ def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
     name = p.name()
     if name is not None:
         out["friendly_name"] = name
-    configuration = p.str("Configuration")
+    configuration = p.text("Configuration")
     parsed = None
     if configuration is not None:
         parsed = parse_configuration(configuration, lambda sid: True)
@@ -65,7 +65,7 @@ def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
     ):
         if param in p:
             out[attr] = _callback_url(ctx, param) or None
-    timeout = p.int("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
+    timeout = p.integer("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
     if timeout is not None:
         out["task_reservation_timeout"] = timeout
     return out, parsed
@@ -76,7 +76,7 @@ def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None)
         return
 
     def queue_exists(sid: str) -> bool:
-        queue = tx.get(sid, "task_queue")
+        queue = tx.get(sid, TaskQueue)
         return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
 
     check_queues(parsed, queue_exists)
@@ -85,7 +85,7 @@ def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None)
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     ctx.params.name(required=True)
-    ctx.params.str("Configuration", required=True)
+    ctx.params.text("Configuration", required=True)
     settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
@@ -115,7 +115,7 @@ def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def list_workflows(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
-    name = ctx.query.str("FriendlyName")
+    name = ctx.query.text("FriendlyName")
     records = [
         f
         for f in in_workspace(ctx, Workflow, WorkspaceSid)
@@ -131,7 +131,7 @@ def fetch_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
 def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
-    re_evaluate = ctx.params.bool("ReEvaluateTasks")
+    re_evaluate = ctx.params.boolean("ReEvaluateTasks")
     settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
@@ -159,7 +159,7 @@ def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
         open_tasks = [
             t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
+            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
             if t.workflow_sid == Sid  # type: ignore[attr-defined]
             and t.assignment_status in ("pending", "reserved")
         ]  # type: ignore[attr-defined]

@@ -12,7 +12,20 @@ from typing import Any
 
 from .. import events, wire
 from ..errors import BadRequest
-from ..models import Activity, TaskChannel, TaskQueue, Workflow, Workspace, touch
+from ..models import (
+    Activity,
+    Call,
+    Record,
+    Reservation,
+    Task,
+    TaskChannel,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    Workflow,
+    Workspace,
+    touch,
+)
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from ..urls import check_callback_url
@@ -30,16 +43,16 @@ DEFAULT_CHANNELS = (
     ("Video", "video"),
     ("Email", "email"),
 )
-CHILD_KINDS = (  # everything a workspace holds goes with it
-    "call",
-    "reservation",
-    "worker_channel",
-    "task",
-    "worker",
-    "workflow",
-    "task_queue",
-    "task_channel",
-    "activity",
+CHILD_KINDS: tuple[type[Record], ...] = (  # everything a workspace holds goes with it
+    Call,
+    Reservation,
+    WorkerChannel,
+    Task,
+    Worker,
+    Workflow,
+    TaskQueue,
+    TaskChannel,
+    Activity,
 )
 EVENTS_FILTER_MAX = 4096
 
@@ -80,7 +93,7 @@ def render(ws: Workspace, store: Any) -> dict[str, Any]:
 
 
 def _events_filter(ctx: Context) -> str | None:
-    value = ctx.params.str("EventsFilter", max_len=EVENTS_FILTER_MAX)
+    value = ctx.params.text("EventsFilter", max_len=EVENTS_FILTER_MAX)
     if value is None:
         return None
     types = [t.strip() for t in value.split(",") if t.strip()]
@@ -113,15 +126,15 @@ def create_workspace(ctx: Context) -> Response:
     name = p.name(required=True)
     assert name is not None
     template = p.enum("Template", ("NONE", "FIFO"), fold=True) or "NONE"
-    multi = p.bool("MultiTaskEnabled")
+    multi = p.boolean("MultiTaskEnabled")
     order = p.enum("PrioritizeQueueOrder", ("FIFO", "LIFO")) or "FIFO"
-    callback = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl") or None
+    callback = check_callback_url(p.text("EventCallbackUrl"), "EventCallbackUrl") or None
     filter_ = _events_filter(ctx)
     now = ctx.now()
     account = ctx.request.account_sid
     with ctx.transaction() as tx:
         if any(
-            w.friendly_name == name for w in tx.group("workspace", "account_sid", account).values()
+            w.friendly_name == name for w in tx.group(Workspace, "account_sid", account).values()
         ):
             raise BadRequest(
                 f"A workspace named {name!r} already exists; pick another FriendlyName"
@@ -230,7 +243,7 @@ def add_channel(
         channel_optimized_routing=optimized,
     )
     tx.put(channel)
-    for worker in tx.group("worker", "workspace_sid", ws.sid).values():
+    for worker in tx.group(Worker, "workspace_sid", ws.sid).values():
         new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
     events.emit(
         tx,
@@ -245,8 +258,8 @@ def add_channel(
 
 @routes.get("/v1/Workspaces")
 def list_workspaces(ctx: Context) -> Response:
-    name = ctx.query.str("FriendlyName")
-    records = ctx.store.group("workspace", "account_sid", ctx.request.account_sid).values()
+    name = ctx.query.text("FriendlyName")
+    records = ctx.store.group(Workspace, "account_sid", ctx.request.account_sid).values()
     if name is not None:
         records = [w for w in records if w.friendly_name == name]
     return list_response(ctx, "workspaces", "/Workspaces", records, lambda w: render(w, ctx.store))
@@ -271,15 +284,15 @@ def update_workspace(ctx: Context, Sid: str) -> Response:
             ("DefaultActivitySid", "default_activity_sid"),
             ("TimeoutActivitySid", "timeout_activity_sid"),
         ):
-            sid = p.str(param)
+            sid = p.text(param)
             if sid is not None:
                 changes[attr] = check_activity(tx, ws.sid, sid, param).sid
         if "EventCallbackUrl" in p:
-            url = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl")
+            url = check_callback_url(p.text("EventCallbackUrl"), "EventCallbackUrl")
             changes["event_callback_url"] = url or None
         if "EventsFilter" in p:
             changes["events_filter"] = _events_filter(ctx)
-        multi = p.bool("MultiTaskEnabled")
+        multi = p.boolean("MultiTaskEnabled")
         if multi is not None:
             changes["multi_task_enabled"] = multi
         order = p.enum("PrioritizeQueueOrder", ("FIFO", "LIFO"))
