@@ -10,7 +10,7 @@ from typing import Any
 
 from . import control
 from .clock import Clock
-from .engine import Engine
+from .core.engine import Engine
 from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router

@@ -10,7 +10,8 @@ and ``message`` ``sandbox error: …``; the loop that met it goes on (issue 19).
 
 from __future__ import annotations
 
-from . import instructions, wire
+from . import wire
+from .core import instructions
 from .errors import ApiError, BadRequest, NotFound
 from .models import Call
 from .router import Context, Response, Routes, ok

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import instructions
+from .core import instructions
 from .dispatch import Delivery, Dispatcher, Outcome, form_value, pascal
 from .models import Record, Reservation, Task, Worker, Workflow, Workspace
 from .store import Transaction

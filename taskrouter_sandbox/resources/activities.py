@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
 from ..errors import BadRequest
 from ..models import Activity, TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
@@ -81,13 +82,13 @@ def update_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         if name is not None:
             _unique(tx.group(Activity, "workspace_sid", WorkspaceSid).values(), name, Sid)  # type: ignore[arg-type]
             activity = tx.put(touch(activity, now, friendly_name=name))
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "activity.updated",
                 activity,
                 f"Activity {name} updated",
-                events.describe(activity),
+                event_rows.describe(activity),
             )
         return ok(render(activity))
 
@@ -124,12 +125,12 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 f"{queues[0].friendly_name}; change the queue first"  # type: ignore[attr-defined]
             )
         tx.delete(activity)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "activity.deleted",
             activity,
             f"Activity {activity.friendly_name} deleted",
-            events.describe(activity),
+            event_rows.describe(activity),
         )
     return no_content()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import instructions, wire
+from .. import wire
+from ..core import instructions
 from ..errors import BadRequest
 from ..models import Reservation, Task, Worker
 from ..router import Context, Response, Routes, ok

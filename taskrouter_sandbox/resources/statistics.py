@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import wire
+from ..core.routing import in_queue
 from ..errors import BadRequest
 from ..models import (
     Activity,
@@ -50,7 +51,6 @@ from ..models import (
 )
 from ..params import bounded_int
 from ..router import Context, Response, Routes, ok
-from ..routing import in_queue
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 from .task_channels import find_channel
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
 from ..errors import BadRequest, NotFound
 from ..models import Task, TaskChannel, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
@@ -118,13 +119,13 @@ def update_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         if optimized is not None:
             changes["channel_optimized_routing"] = optimized
         channel = tx.put(touch(channel, now, **changes))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task-channel.updated",
             channel,
             f"TaskChannel {channel.unique_name} updated",
-            events.describe(channel),
+            event_rows.describe(channel),
         )
         return ok(render(channel))
 
@@ -149,12 +150,12 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             if wc.task_channel_sid == channel.sid:  # type: ignore[attr-defined]
                 tx.delete(wc)
         tx.delete(channel)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task-channel.deleted",
             channel,
             f"TaskChannel {channel.unique_name} deleted",
-            events.describe(channel),
+            event_rows.describe(channel),
         )
     return no_content()

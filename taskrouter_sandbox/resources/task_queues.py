@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
+from ..core.routing import in_queue
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Task, TaskQueue, Worker, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
-from ..routing import in_queue
 from ..store import Transaction
 from .common import (
     check_activity,
@@ -117,13 +118,13 @@ def create_task_queue(ctx: Context, WorkspaceSid: str) -> Response:
             **{"target_workers": "1==1", **settings},
         )
         tx.put(queue)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task-queue.created",
             queue,
             f"TaskQueue {queue.friendly_name} created",
-            events.describe(queue),
+            event_rows.describe(queue),
         )
         return ok(render(queue, tx), 201)
 
@@ -174,13 +175,13 @@ def update_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         old_target = queue.target_workers
         queue = tx.put(touch(queue, now, **settings))
         if queue.target_workers != old_target:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.expression.updated",
                 queue,
                 f"TaskQueue {queue.friendly_name} expression updated",
-                events.describe(queue),
+                event_rows.describe(queue),
             )
         ctx.engine.queue_changed(tx, queue, now)
         return ok(render(queue, tx))
@@ -209,12 +210,12 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 "pending task(s); cancel or move them first"
             )
         tx.delete(queue)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task-queue.deleted",
             queue,
             f"TaskQueue {queue.friendly_name} deleted",
-            events.describe(queue),
+            event_rows.describe(queue),
         )
     return no_content()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
 from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Call, Reservation, Task, TaskQueue, Workflow, json_object, touch
@@ -277,13 +278,13 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             changes["task_channel_sid"] = _channel_sid(ctx, tx, WorkspaceSid, p.text("TaskChannel"))
         if changes:
             task = tx.put(touch(task, now, **changes))
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task.updated",
                 task,
                 f"Task {Sid} updated",
-                events.task_fields(tx, task, now),
+                event_rows.task_fields(tx, task, now),
             )
         if status is not None and status != task.assignment_status:
             task = ctx.engine.task_status_changed(tx, task, status, reason, now)
@@ -299,7 +300,7 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
         ctx.engine.task_deleted(tx, task, now)
-        fields = events.task_fields(tx, task, now)  # before its reservations go: who held it
+        fields = event_rows.task_fields(tx, task, now)  # before its reservations go: who held it
         holders = []
         for reservation in list(tx.group(Reservation, "task_sid", Sid).values()):
             holders.append(reservation.worker_sid)  # type: ignore[attr-defined]
@@ -308,5 +309,5 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             tx.delete(call)
         tx.delete(task)
         ctx.engine.release(tx, holders, now)  # a multitasking worker's slot is free again
-        events.emit(tx, now, "task.deleted", task, f"Task {Sid} deleted", fields)
+        event_rows.emit(tx, now, "task.deleted", task, f"Task {Sid} deleted", fields)
     return no_content()

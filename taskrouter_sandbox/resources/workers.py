@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
+from ..core.routing import channel_load, in_queue, worker_document
 from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
 from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
-from ..routing import channel_load, in_queue, worker_document
 from ..store import Transaction
 from .common import (
     check_activity,
@@ -111,13 +112,13 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
         tx.put(worker)
         for channel in tx.group(TaskChannel, "workspace_sid", ws.sid).values():
             new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "worker.created",
             worker,
             f"Worker {name} created",
-            events.worker_fields(tx, worker),
+            event_rows.worker_fields(tx, worker),
         )
         ctx.engine.worker_changed(tx, worker, now)  # created straight into an available activity
         worker = tx.get(worker.sid, Worker)  # the engine may have reserved (and moved) it
@@ -223,7 +224,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         worker = tx.put(touch(worker, now, **changes))
         if previous is not None:
             spent = now - old.date_status_changed
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "worker.activity.update",
@@ -231,7 +232,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 f"Worker {worker.friendly_name} updated to "
                 f"{tx.get(worker.activity_sid).friendly_name} Activity",  # type: ignore[union-attr]
                 {
-                    **events.worker_fields(tx, worker),
+                    **event_rows.worker_fields(tx, worker),
                     "worker_previous_activity_sid": previous.sid,
                     "worker_previous_activity_name": previous.friendly_name,
                     "worker_time_in_previous_activity": int(spent),
@@ -239,13 +240,13 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 },
             )
         if attributes is not None:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "worker.attributes.update",
                 worker,
                 f"Worker {worker.friendly_name} attributes updated",
-                events.worker_fields(tx, worker),
+                event_rows.worker_fields(tx, worker),
             )
         if reject_pending and previous is not None:
             ctx.engine.reject_pending(tx, worker, now)
@@ -277,13 +278,13 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         for reservation in tx.group(Reservation, "worker_sid", Sid).values():
             tx.delete(reservation)
         tx.delete(worker)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "worker.deleted",
             worker,
             f"Worker {worker.friendly_name} deleted",
-            events.worker_fields(tx, worker),
+            event_rows.worker_fields(tx, worker),
         )
     return no_content()
 
@@ -369,7 +370,7 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
         channel = tx.put(touch(channel, now, **changes))
         worker = tx.get(WorkerSid)
         data = {
-            **events.worker_fields(tx, worker),  # type: ignore[arg-type]
+            **event_rows.worker_fields(tx, worker),  # type: ignore[arg-type]
             "task_channel_sid": channel.task_channel_sid,
             "task_channel_unique_name": getattr(
                 tx.get(channel.task_channel_sid), "unique_name", None
@@ -380,7 +381,7 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
             "worker_channel_previous_capacity": before.configured_capacity,
         }
         if capacity is not None and capacity != before.configured_capacity:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "worker.capacity.update",
@@ -389,7 +390,7 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
                 data,
             )  # type: ignore[union-attr]
         if available is not None and available != before.available:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "worker.channel.availability.update",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
 from ..errors import BadRequest
 from ..models import Task, TaskQueue, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
@@ -101,13 +102,13 @@ def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
         )
         tx.put(flow)
         ctx.engine.remember(flow, parsed)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "workflow.created",
             flow,
             f"Workflow {flow.friendly_name} created",
-            events.describe(flow),
+            event_rows.describe(flow),
         )
         return ok(render(flow), 201)
 
@@ -139,13 +140,13 @@ def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         _check_in(tx, WorkspaceSid, parsed)
         flow = tx.put(touch(flow, now, **settings))
         ctx.engine.remember(flow, parsed)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "workflow.updated",
             flow,
             f"Workflow {flow.friendly_name} updated",
-            {**events.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
+            {**event_rows.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
         )
         if re_evaluate:
             ctx.engine.workflow_changed(tx, flow, now)
@@ -169,12 +170,12 @@ def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 "pending task(s); cancel them or wait until they are assigned"
             )
         tx.delete(flow)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "workflow.deleted",
             flow,
             f"Workflow {flow.friendly_name} deleted",
-            events.describe(flow),
+            event_rows.describe(flow),
         )
     return no_content()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import events, wire
+from .. import wire
+from ..core import event_rows
 from ..errors import BadRequest
 from ..models import (
     Activity,
@@ -151,7 +152,7 @@ def create_workspace(ctx: Context) -> Response:
             prioritize_queue_order=order,
         )
         tx.put(ws)
-        events.emit(tx, now, "workspace.created", ws, f"Workspace {name} created")
+        event_rows.emit(tx, now, "workspace.created", ws, f"Workspace {name} created")
         activities = [add_activity(tx, ws, n, a, now) for n, a in DEFAULT_ACTIVITIES]
         for friendly, unique in DEFAULT_CHANNELS:
             add_channel(tx, ws, friendly, unique, now)
@@ -174,13 +175,13 @@ def create_workspace(ctx: Context) -> Response:
                 target_workers="1==1",
             )
             tx.put(queue)
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.created",
                 queue,
                 "TaskQueue Sample Queue created",
-                events.describe(queue),
+                event_rows.describe(queue),
             )
             flow = Workflow(
                 sid=wire.new_sid("WW"),
@@ -194,13 +195,13 @@ def create_workspace(ctx: Context) -> Response:
                 ),
             )
             tx.put(flow)
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "workflow.created",
                 flow,
                 "Workflow Default Fifo Workflow created",
-                events.describe(flow),
+                event_rows.describe(flow),
             )
         return ok(render(ws, tx), 201)
 
@@ -218,8 +219,13 @@ def add_activity(
         available=available,
     )
     tx.put(activity)
-    events.emit(
-        tx, now, "activity.created", activity, f"Activity {name} created", events.describe(activity)
+    event_rows.emit(
+        tx,
+        now,
+        "activity.created",
+        activity,
+        f"Activity {name} created",
+        event_rows.describe(activity),
     )
     return activity
 
@@ -245,13 +251,13 @@ def add_channel(
     tx.put(channel)
     for worker in tx.group(Worker, "workspace_sid", ws.sid).values():
         new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
-    events.emit(
+    event_rows.emit(
         tx,
         now,
         "task-channel.created",
         channel,
         f"TaskChannel {unique} created",
-        events.describe(channel),
+        event_rows.describe(channel),
     )
     return channel
 
@@ -299,7 +305,7 @@ def update_workspace(ctx: Context, Sid: str) -> Response:
         if order is not None:
             changes["prioritize_queue_order"] = order
         ws = tx.put(touch(ws, now, **changes))
-        events.emit(tx, now, "workspace.updated", ws, f"Workspace {ws.friendly_name} updated")
+        event_rows.emit(tx, now, "workspace.updated", ws, f"Workspace {ws.friendly_name} updated")
         return ok(render(ws, tx))
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import ExpressionError, evaluate
-from .models import (
+from ..expressions import ExpressionError, evaluate
+from ..models import (
     Activity,
     Record,
     Reservation,
@@ -30,8 +30,8 @@ from .models import (
     WorkerChannel,
     json_object,
 )
-from .store import Store, Transaction
-from .workflow_config import Target
+from ..store import Store, Transaction
+from ..workflow_config import Target
 
 OPEN_TASK = ("reserved", "assigned", "wrapping")
 TaskKey = tuple[int, float, float, str]

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import events, wire
-from .errors import BadRequest
-from .models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
-from .params import TRUE, Params, bounded_int
-from .store import Transaction
-from .urls import check_callback_url
+from .. import wire
+from ..errors import BadRequest
+from ..models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
+from ..params import TRUE, Params, bounded_int
+from ..store import Transaction
+from ..urls import check_callback_url
+from . import event_rows
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -161,13 +162,13 @@ def execute(
         if name == "conference":
             attributes.setdefault("conference", {"room_name": task.sid})
         task = tx.put(touch(task, now, attributes=json.dumps(attributes)))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.updated",
             task,
             f"Task {task.sid} updated",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
     if accept:
         return engine.accept(tx, reservation, now)

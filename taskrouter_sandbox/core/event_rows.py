@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import wire
-from .models import (
+from .. import wire
+from ..models import (
     Activity,
     Record,
     Reservation,
@@ -22,7 +22,7 @@ from .models import (
     Workflow,
     Workspace,
 )
-from .store import Transaction
+from ..store import Transaction
 
 RESOURCE_TYPES = {
     "workspace": "Workspace",

@@ -67,9 +67,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from . import events, wire
-from .errors import BadRequest, Gone
-from .models import (
+from .. import wire
+from ..errors import BadRequest, Gone
+from ..models import (
     Activity,
     Call,
     Reservation,
@@ -81,6 +81,9 @@ from .models import (
     json_object,
     touch,
 )
+from ..store import Store, Transaction
+from ..workflow_config import RoutingConfig, Target, parse_configuration
+from . import event_rows
 from .routing import (
     RoutingIndex,
     has_room,
@@ -90,8 +93,6 @@ from .routing import (
     room,
     step_allows,
 )
-from .store import Store, Transaction
-from .workflow_config import RoutingConfig, Target, parse_configuration
 
 PURGE_AFTER = 300  # finished tasks are deleted 5 minutes later
 MAX_ASSIGNMENTS = 1000  # pending -> reserved transitions before a task is canceled
@@ -160,21 +161,21 @@ class Engine:
         # recorded task.created events do (TaskQueueSid, TaskQueueName, ...).
         queue_sid = self._placement(tx, task)
         placed = replace(task, task_queue_sid=queue_sid, task_queue_entered_date=now)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.created",
             task,
             f"Task {task.sid} created",
-            events.task_fields(tx, placed if queue_sid else task, now),
+            event_rows.task_fields(tx, placed if queue_sid else task, now),
         )
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "workflow.entered",
             task,
             f"Task {task.sid} entered Workflow",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
         task = self._route(tx, task, now, first_filter=0, allow_default=True)
         self._schedule_task(task)
@@ -215,13 +216,13 @@ class Engine:
             else "Task did not match any workflow filter"
         )
         event = "workflow.timeout" if task.filter_index is not None else "workflow.skipped"
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             event,
             task,
             f"Task {task.sid} left the workflow: {reason}",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
         return self.cancel(tx, task, reason, now)
 
@@ -252,8 +253,8 @@ class Engine:
         if target.priority is not None:
             changes["priority"] = target.priority
         task = tx.put(touch(task, now, **changes))
-        fields = events.task_fields(tx, task, now)
-        events.emit(
+        fields = event_rows.task_fields(tx, task, now)
+        event_rows.emit(
             tx,
             now,
             "workflow.target-matched",
@@ -262,7 +263,7 @@ class Engine:
             {**fields, "workflow_filter_name": name, "workflow_filter_target": queue.sid},
         )
         if moved:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.moved",
@@ -271,7 +272,7 @@ class Engine:
                 fields,
             )
         if moved or "task_queue_entered_date" in changes:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.entered",
@@ -300,13 +301,13 @@ class Engine:
             return tx.put(touch(task, now, step_deadline=None))
         queue = tx.get(task.task_queue_sid or "", TaskQueue)
         if not skipped and isinstance(queue, TaskQueue):
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.timeout",
                 task,
                 f"Task {task.sid} timed out of TaskQueue {queue.friendly_name}",
-                events.task_fields(tx, task, now),
+                event_rows.task_fields(tx, task, now),
             )
         if task.filter_index == DEFAULT_FILTER:
             return task  # the default filter has no timeout and nowhere further to go
@@ -402,7 +403,7 @@ class Engine:
             worker_sid=worker.sid, task_queue_sid=queue.sid, workflow_sid=task.workflow_sid,
             timeout_at=now + timeout, previous_activity_sid=worker.activity_sid,
         ))  # fmt: skip
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "reservation.created",
@@ -473,7 +474,7 @@ class Engine:
         worker = _get(tx, reservation.worker_sid, Worker)
         reservation = tx.put(touch(reservation, now, reservation_status="accepted"))
         task = tx.put(touch(task, now, assignment_status="assigned", step_deadline=None))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "reservation.accepted",
@@ -516,7 +517,7 @@ class Engine:
     ) -> Reservation:  # fmt: skip
         """rejected / timeout / rescinded / canceled: close it, move the worker, free the task."""
         reservation = tx.put(touch(reservation, now, reservation_status=status))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             f"reservation.{status}",
@@ -561,13 +562,13 @@ class Engine:
         task = _get(tx, task.sid, Task)
         task = tx.put(touch(task, now, assignment_status="canceled", reason=reason,
                             step_deadline=None))  # fmt: skip
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.canceled",
             task,
             f"Task {task.sid} canceled: {reason}",
-            {**events.task_fields(tx, task, now), "task_canceled_reason": reason},
+            {**event_rows.task_fields(tx, task, now), "task_canceled_reason": reason},
         )
         self.schedule(now + PURGE_AFTER, "purge", task.sid)
         return task
@@ -586,9 +587,9 @@ class Engine:
                     self._close(tx, reservation, closing, now)
         task = tx.put(touch(_get(tx, task.sid, Task), now, assignment_status=status,
                             reason=reason if status == "completed" else task.reason))  # fmt: skip
-        fields = events.task_fields(tx, task, now)
+        fields = event_rows.task_fields(tx, task, now)
         if status == "completed":
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task.completed",
@@ -598,7 +599,7 @@ class Engine:
             )
             self.schedule(now + PURGE_AFTER, "purge", task.sid)
         else:
-            events.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
+            event_rows.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
         # A multi-tasking worker has capacity again (single-tasking activity does not change).
         for reservation in tx.group(Reservation, "task_sid", task.sid).values():
             worker = tx.get(reservation.worker_sid, Worker)  # type: ignore[attr-defined]
@@ -616,7 +617,7 @@ class Engine:
         event_type = {"canceled": "reservation.canceled", "completed": "reservation.completed",
                       "wrapping": "reservation.wrapup"}[status]  # fmt: skip
         reservation = tx.put(touch(reservation, now, reservation_status=status))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             event_type,
@@ -642,11 +643,11 @@ class Engine:
         spent = now - current.date_status_changed
         moved = tx.put(touch(current, now, activity_sid=activity_sid, date_status_changed=now))
         activity = tx.get(activity_sid, Activity)
-        events.emit(
+        event_rows.emit(
             tx, now, "worker.activity.update", moved,
             f"Worker {moved.friendly_name} updated to "
             f"{getattr(activity, 'friendly_name', activity_sid)} Activity",
-            {**events.worker_fields(tx, moved),
+            {**event_rows.worker_fields(tx, moved),
              "worker_previous_activity_sid": getattr(previous, "sid", None),
              "worker_previous_activity_name": getattr(previous, "friendly_name", None),
              "worker_time_in_previous_activity": int(spent),
@@ -776,9 +777,9 @@ class Engine:
         worker = tx.get(reservation.worker_sid, Worker)
         data: dict[str, Any] = {"reservation_sid": reservation.sid}
         if isinstance(task, Task):
-            data.update(events.task_fields(tx, task, now))
+            data.update(event_rows.task_fields(tx, task, now))
         if isinstance(worker, Worker):
-            data.update(events.worker_fields(tx, worker))
+            data.update(event_rows.worker_fields(tx, worker))
         data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")
         return data
 
