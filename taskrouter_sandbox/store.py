@@ -31,6 +31,8 @@ from typing import Any, TypeVar, overload
 from .models import KINDS, Record, from_row
 
 R = TypeVar("R", bound=Record)
+# (puts, deletes, events) of one committed transaction
+Listener = Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -81,7 +83,9 @@ INSERT_EVENT = (
 
 
 class Store:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(
+        self, path: Path | None, on_fault: Callable[[str, BaseException], None] | None = None
+    ) -> None:
         self.lock = threading.RLock()
         self._db = sqlite3.connect(
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
@@ -93,12 +97,18 @@ class Store:
         self._seq: dict[str, int] = {}
         self._groups: dict[tuple[str, str, str], dict[str, Record]] = {}
         self._next_seq = 1
-        self.listeners: list[
-            Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
-        ] = []
+        self.listeners: list[Listener] = []
         # (what, error): a listener failed after a commit; the sandbox records it and goes on
-        self.on_fault: Callable[[str, BaseException], None] = lambda what, error: None
+        self.on_fault = on_fault or (lambda what, error: None)
         self._load()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(puts, deletes, events)`` after every commit, under the lock, in
+        subscription order: the committed records and the event rows of the transaction.
+        This is the one hook for whatever follows committed state (the routing index, event
+        and assignment callbacks, an event bridge); a listener that fails is recorded via
+        ``on_fault`` and the others still run."""
+        self.listeners.append(listener)
 
     # -- reads ---------------------------------------------------------------------------
 

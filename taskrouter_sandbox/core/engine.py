@@ -61,8 +61,6 @@ Every timer is contained: one that fails rolls back alone and is listed in the d
 
 from __future__ import annotations
 
-import heapq
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -93,6 +91,7 @@ from .routing import (
     room,
     step_allows,
 )
+from .timers import FaultSink, Timers
 
 PURGE_AFTER = 300  # finished tasks are deleted 5 minutes later
 MAX_ASSIGNMENTS = 1000  # pending -> reserved transitions before a task is canceled
@@ -100,33 +99,37 @@ DEFAULT_FILTER = -1
 
 
 class Engine:
-    def __init__(self, store: Store, now: Callable[[], float]) -> None:
+    """Routing and reservations over a store; wired explicitly by its constructor.
+
+    ``timers`` is the schedule it adds to (and :meth:`fire_due` fires from); ``on_fault``
+    records a background item that failed and was skipped (a timer: debugger code 20500).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], float],
+        timers: Timers,
+        on_fault: FaultSink,
+    ) -> None:
         self.store = store
         self.now = now
+        self.timers = timers
+        self.on_fault = on_fault
         self.index = RoutingIndex(store)
-        store.listeners.append(self.index.observe)
-        self.on_reservation: Callable[[Transaction, Reservation], None] = lambda tx, r: None
-        # (loop, sid, what, error): a background item failed and was skipped (debugger log)
-        self.on_fault: Callable[[str, str, str, BaseException], None] = lambda *fault: None
-        self._timers: list[tuple[float, int, str, str]] = []
-        self._timer_seq = 0
-        self._timer_lock = threading.Lock()
-        self.timer_added = threading.Event()
+        store.subscribe(self.index.observe)
         self._configs: dict[tuple[str, int, str], RoutingConfig] = {}
         self.rebuild()
 
     def rebuild(self) -> None:
         """Derive indexes and timers from the stored records (start-up and reset)."""
         self.index.rebuild()
-        with self._timer_lock:
-            self._timers.clear()
-        for record in self.store.all(Reservation):
-            if isinstance(record, Reservation) and record.reservation_status == "pending":
-                if record.timeout_at is not None:
-                    self.schedule(record.timeout_at, "reservation", record.sid)
-        for record in self.store.all(Task):
-            if isinstance(record, Task):
-                self._schedule_task(record)
+        self.timers.clear()
+        for reservation in self.store.all(Reservation):
+            if reservation.reservation_status == "pending" and reservation.timeout_at is not None:
+                self.timers.schedule(reservation.timeout_at, "reservation", reservation.sid)
+        for task in self.store.all(Task):
+            self._schedule_task(task)
 
     # -- workflow -----------------------------------------------------------------------------
 
@@ -281,7 +284,7 @@ class Engine:
                 fields,
             )
         if task.step_deadline is not None:
-            self.schedule(task.step_deadline, "step", task.sid)
+            self.timers.schedule(task.step_deadline, "step", task.sid)
         offered = self.offer(tx, task, now)
         if offered.assignment_status == "pending" and target.skip_if is not None:
             if target.skip_if.evaluate({"workers": self._presence(tx, queue)}):
@@ -413,8 +416,7 @@ class Engine:
         )
         if not ws.multi_task_enabled and queue.reservation_activity_sid:
             self.move_worker(tx, worker, queue.reservation_activity_sid, now)
-        self.schedule(reservation.timeout_at or now, "reservation", reservation.sid)
-        self.on_reservation(tx, reservation)
+        self.timers.schedule(reservation.timeout_at or now, "reservation", reservation.sid)
         return reservation
 
     def worker_changed(self, tx: Transaction, worker: Worker, now: float) -> None:
@@ -570,7 +572,7 @@ class Engine:
             f"Task {task.sid} canceled: {reason}",
             {**event_rows.task_fields(tx, task, now), "task_canceled_reason": reason},
         )
-        self.schedule(now + PURGE_AFTER, "purge", task.sid)
+        self.timers.schedule(now + PURGE_AFTER, "purge", task.sid)
         return task
 
     def task_status_changed(
@@ -597,7 +599,7 @@ class Engine:
                 f"Task {task.sid} completed",
                 {**fields, "task_completed_reason": reason},
             )
-            self.schedule(now + PURGE_AFTER, "purge", task.sid)
+            self.timers.schedule(now + PURGE_AFTER, "purge", task.sid)
         else:
             event_rows.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
         # A multi-tasking worker has capacity again (single-tasking activity does not change).
@@ -667,27 +669,13 @@ class Engine:
 
     # -- timers ---------------------------------------------------------------------------
 
-    def schedule(self, due: float, kind: str, sid: str) -> None:
-        with self._timer_lock:
-            self._timer_seq += 1
-            heapq.heappush(self._timers, (due, self._timer_seq, kind, sid))
-            earliest = self._timers[0][1] == self._timer_seq
-        # Wake the timer thread only when its wait must get shorter: it already sleeps no longer
-        # than the earliest timer. Waking it on every reservation cost a GIL handover each.
-        if earliest:
-            self.timer_added.set()
-
     def _schedule_task(self, task: Task) -> None:
         if task.assignment_status in ("pending", "reserved"):
-            self.schedule(task.date_created + task.timeout, "ttl", task.sid)
+            self.timers.schedule(task.date_created + task.timeout, "ttl", task.sid)
             if task.step_deadline is not None:
-                self.schedule(task.step_deadline, "step", task.sid)
+                self.timers.schedule(task.step_deadline, "step", task.sid)
         elif task.assignment_status in ("canceled", "completed"):
-            self.schedule(task.date_updated + PURGE_AFTER, "purge", task.sid)
-
-    def next_due(self) -> float | None:
-        with self._timer_lock:
-            return self._timers[0][0] if self._timers else None
+            self.timers.schedule(task.date_updated + PURGE_AFTER, "purge", task.sid)
 
     def fire_due(self, now: float) -> int:
         """Fire every timer due at ``now``, oldest first, each at its own due time.
@@ -696,17 +684,15 @@ class Engine:
         rolls back, :attr:`on_fault` records it in the debugger log, the others still fire.
         """
         fired = 0
-        while True:
-            with self._timer_lock:
-                if not self._timers or self._timers[0][0] > now:
-                    return fired
-                due, _seq, kind, sid = heapq.heappop(self._timers)
+        while (timer := self.timers.pop_due(now)) is not None:
+            due, kind, sid = timer
             try:
                 with self.store.transaction() as tx:
                     if self._fire(tx, kind, sid, due):
                         fired += 1
             except Exception as error:  # one bad timer must not stop the rest
                 self.on_fault("timer", sid, f"{kind} timer of {sid} failed", error)
+        return fired
 
     def _fire(self, tx: Transaction, kind: str, sid: str, due: float) -> bool:
         record = tx.get(sid)
