@@ -6,11 +6,11 @@ from typing import Any
 
 from .. import wire
 from ..core import event_rows
+from ..core.workspaces import add_activity
 from ..errors import BadRequest
 from ..models import Activity, TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
-from .workspaces import add_activity
 
 routes = Routes()
 MAX_ACTIVITIES = 100

@@ -10,12 +10,12 @@ from typing import Any
 
 from .. import wire
 from ..core import event_rows
+from ..core.workspaces import add_channel
 from ..errors import BadRequest, NotFound
 from ..models import Task, TaskChannel, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import in_workspace, list_response, workspace_of, ws_path
-from .workspaces import add_channel
 
 routes = Routes()
 UNIQUE_NAME = re.compile(r"^[A-Za-z0-9_]+$")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
-from ..core import event_rows
+from ..core import event_rows, workers
 from ..core.routing import channel_load, in_queue, worker_document
 from ..errors import BadRequest, NotFound
 from ..expressions import ExpressionError, parse
-from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
+from ..models import Activity, Reservation, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -62,29 +62,6 @@ def expression_document(worker: Worker, store: Any) -> dict[str, Any]:
     return worker_document(worker, getattr(activity, "friendly_name", None))
 
 
-def new_worker_channel(tx: Transaction, worker: Worker, channel: TaskChannel, now: float) -> None:
-    tx.put(
-        WorkerChannel(
-            sid=wire.new_sid("WC"),
-            account_sid=worker.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=worker.workspace_sid,
-            worker_sid=worker.sid,
-            task_channel_sid=channel.sid,
-        )
-    )
-
-
-def _unique_name(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for other in tx.group(Worker, "workspace_sid", workspace_sid).values():
-        if other.friendly_name.lower() == name.lower() and other.sid != sid:  # type: ignore[attr-defined]
-            raise BadRequest(
-                f"A worker named {other.friendly_name!r} already exists in this workspace "  # type: ignore[attr-defined]
-                "(names are unique regardless of case)"
-            )
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workers")
 def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
     p = ctx.params
@@ -95,34 +72,12 @@ def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        _unique_name(tx, ws.sid, name)
         activity_sid = activity_ref or ws.default_activity_sid or ""
         check_activity(tx, ws.sid, activity_sid, "ActivitySid")
-        worker = Worker(
-            sid=wire.new_sid("WK"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            friendly_name=name,
-            attributes=attributes,
+        worker = workers.create_worker(
+            ctx.engine, tx, ws, now, friendly_name=name, attributes=attributes,
             activity_sid=activity_sid,
-            date_status_changed=now,
-        )
-        tx.put(worker)
-        for channel in tx.group(TaskChannel, "workspace_sid", ws.sid).values():
-            new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
-        event_rows.emit(
-            tx,
-            now,
-            "worker.created",
-            worker,
-            f"Worker {name} created",
-            event_rows.worker_fields(tx, worker),
-        )
-        ctx.engine.worker_changed(tx, worker, now)  # created straight into an available activity
-        worker = tx.get(worker.sid, Worker)  # the engine may have reserved (and moved) it
-        assert isinstance(worker, Worker)
+        )  # fmt: skip
         return ok(render(worker, tx), 201, etag=worker.version)
 
 
@@ -210,7 +165,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         check_if_match(ctx, worker)
         changes: dict[str, Any] = {}
         if name is not None:
-            _unique_name(tx, WorkspaceSid, name, Sid)
+            workers.check_unique_name(tx, WorkspaceSid, name, Sid)
             changes["friendly_name"] = name
         if attributes is not None:
             changes["attributes"] = attributes

@@ -1,0 +1,41 @@
+"""Making a record: one helper instead of the same six lines per resource."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from .. import wire
+from ..models import Record, Workspace
+from ..store import Transaction
+
+R = TypeVar("R", bound=Record)
+
+
+def create(tx: Transaction, cls: type[R], owner: Record, now: float, **fields: Any) -> R:
+    """A new ``cls`` record in ``owner``'s workspace (its account too), put in ``tx``.
+
+    ``owner`` is the workspace, or any record of it (a worker for its channels). The sid gets
+    the class's prefix (``WT`` for a task …); created and updated are ``now``.
+    """
+    common: dict[str, Any] = {
+        "sid": wire.new_sid(cls.prefix),
+        "account_sid": owner.account_sid,
+        "date_created": now,
+        "date_updated": now,
+    }
+    if cls is not Workspace:
+        common["workspace_sid"] = owner.workspace
+    return tx.put(cls(**common, **fields))
+
+
+def create_workspace(tx: Transaction, account_sid: str, now: float, **fields: Any) -> Workspace:
+    """A new workspace record of ``account_sid`` (it has no owner record), put in ``tx``."""
+    return tx.put(
+        Workspace(
+            sid=wire.new_sid(Workspace.prefix),
+            account_sid=account_sid,
+            date_created=now,
+            date_updated=now,
+            **fields,
+        )
+    )
