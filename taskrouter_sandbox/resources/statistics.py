@@ -38,6 +38,7 @@ from typing import Any
 
 from .. import wire
 from ..core.routing import in_queue
+from ..core.tasks import find_channel
 from ..errors import BadRequest
 from ..models import (
     Activity,
@@ -52,7 +53,6 @@ from ..models import (
 from ..params import bounded_int
 from ..router import Context, Response, Routes, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
-from .task_channels import find_channel
 
 routes = Routes()
 DEFAULT_MINUTES = 15

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import wire
 from ..core import event_rows
+from ..core.tasks import find_channel
 from ..core.workspaces import add_channel
 from ..errors import BadRequest, NotFound
 from ..models import Task, TaskChannel, WorkerChannel, touch
@@ -35,17 +36,6 @@ def render(channel: TaskChannel) -> dict[str, Any]:
         "url": wire.url(path),
         "links": wire.links(path, workspace=ws_path(channel.workspace_sid)),
     }
-
-
-def find_channel(tx: Transaction | Any, workspace_sid: str, ref: str) -> TaskChannel | None:
-    """By sid or unique name."""
-    record = tx.get(ref, TaskChannel)
-    if record is not None and record.workspace_sid == workspace_sid:
-        return record  # type: ignore[no-any-return]
-    for channel in _channels(tx, workspace_sid):
-        if channel.unique_name == ref:
-            return channel
-    return None
 
 
 def _channels(tx: Any, workspace_sid: str) -> list[TaskChannel]:
