@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
+.PHONY: lab test typecheck lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshot reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 lab: $(VENV)/.runtime
 	$(BIN)/python -m helpers.lab
 
-## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
+## test: set up and run every test (lint, format check, type check, unit, sandbox, notebooks, browser)
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) typecheck
 	$(BIN)/python -m pytest
+
+## typecheck: mypy --strict on the packages listed in pyproject.toml ([tool.mypy] files)
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -10,6 +10,8 @@ and ``message`` ``sandbox error: …``; the loop that met it goes on (issue 19).
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import wire
 from .core import instructions
 from .errors import ApiError, BadRequest, NotFound
@@ -72,7 +74,7 @@ def callbacks(ctx: Context) -> Response:
     return ok({"callbacks": entries})
 
 
-def _render_call(call: Call) -> dict:
+def _render_call(call: Call) -> dict[str, Any]:
     return {
         "sid": call.sid, "workspace_sid": call.workspace_sid, "task_sid": call.task_sid,
         "reservation_sid": call.reservation_sid, "worker_sid": call.worker_sid,

@@ -202,7 +202,7 @@ def json_object(text: str | None) -> dict[str, Any]:
 def touch(record: R, now: float, **changes: Any) -> R:
     """A changed copy (records are never edited in place: readers may hold the old one)."""
     if hasattr(record, "version"):
-        changes.setdefault("version", record.version + 1)  # type: ignore[attr-defined]
+        changes.setdefault("version", record.version + 1)
     return dataclasses.replace(record, date_updated=now, **changes)
 
 

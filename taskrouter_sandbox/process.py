@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import control_client
 from .app import SandboxConfig, create_app
@@ -129,7 +130,7 @@ def serve(
         sandbox.close()
 
 
-def state(data_dir: Path) -> dict | None:
+def state(data_dir: Path) -> dict[str, Any] | None:
     path = data_dir / STATE_FILE
     try:
         return dict(json.loads(path.read_text()))

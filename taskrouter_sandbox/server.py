@@ -236,7 +236,8 @@ def make_server(
 ) -> SandboxHTTPServer:
     handler = type("BoundHandler", (Handler,), {"sandbox": sandbox, "timeout": idle_timeout})
     server_class = type("BoundServer", (SandboxHTTPServer,), {"max_connections": max_connections})
-    return server_class((host, port), handler)
+    server: SandboxHTTPServer = server_class((host, port), handler)
+    return server
 
 
 def serve_in_thread(server: SandboxHTTPServer) -> threading.Thread:

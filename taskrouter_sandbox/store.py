@@ -125,7 +125,7 @@ class Store:
 
     def all(self, cls: type[R]) -> list[R]:
         with self.lock:  # the records dict changes in place on commit: never iterate it bare
-            return [r for r in self._records.values() if type(r) is cls]  # type: ignore[misc]
+            return [r for r in self._records.values() if type(r) is cls]
 
     def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
         """Records of ``cls`` whose ``attr`` equals ``value``, in creation order. Read-only:
@@ -141,7 +141,9 @@ class Store:
         with self.lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def query_events(self, where: str, params: Iterable[Any], limit: int | None = None) -> list:
+    def query_events(
+        self, where: str, params: Iterable[Any], limit: int | None = None
+    ) -> list[dict[str, Any]]:
         sql = f"SELECT data FROM events WHERE {where} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -169,7 +171,9 @@ class Store:
         with self.lock:
             self._db.close()
 
-    def _commit(self, puts: dict[str, Record], deletes: dict[str, Record], events: list) -> None:
+    def _commit(
+        self, puts: dict[str, Record], deletes: dict[str, Record], events: list[dict[str, Any]]
+    ) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -214,11 +218,11 @@ class Store:
                 bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
             self._seq.pop(sid, None)
         for sid, record in puts.items():
-            old = self._records.get(sid)
+            previous = self._records.get(sid)
             for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
                 key = (record.kind, attr, getattr(record, attr))
-                if old is not None and getattr(old, attr) != key[2]:
-                    bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
+                if previous is not None and getattr(previous, attr) != key[2]:
+                    bucket((previous.kind, attr, getattr(previous, attr))).pop(sid, None)
                 target = bucket(key)
                 if (
                     sid not in target
@@ -305,7 +309,7 @@ class Transaction:
         }
         for sid, record in self.puts.items():
             if type(record) is cls and getattr(record, attr, None) == value:
-                merged.setdefault(sid, record)  # type: ignore[arg-type]
+                merged.setdefault(sid, record)
         return merged
 
     def put(self, record: R) -> R:

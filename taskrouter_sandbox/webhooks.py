@@ -21,7 +21,7 @@ from .store import Store
 
 # Runs an instruction answered for a reservation (the core's, in its own transaction);
 # raises InstructionError when TaskRouter would refuse it.
-Answer = Callable[[str, dict[str, Any]], None]
+Answer = Callable[[str, dict[str, Any]], object]
 
 
 class Webhooks:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
@@ -193,7 +194,7 @@ def _order_by(where: str, value: object) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
-def _optional_str(where: str, key: str, raw: dict) -> str | None:
+def _optional_str(where: str, key: str, raw: dict[str, Any]) -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise BadRequest(f"{where}.{key} must be a string expression such as task.agent_id")

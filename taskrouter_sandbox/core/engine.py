@@ -63,13 +63,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import wire
 from ..errors import BadRequest, Gone
 from ..models import (
     Activity,
     Call,
+    Record,
     Reservation,
     Task,
     TaskQueue,
@@ -93,6 +94,7 @@ from .routing import (
 )
 from .timers import FaultSink, Timers
 
+R = TypeVar("R", bound=Record)
 PURGE_AFTER = 300  # finished tasks are deleted 5 minutes later
 MAX_ASSIGNMENTS = 1000  # pending -> reserved transitions before a task is canceled
 DEFAULT_FILTER = -1
@@ -443,8 +445,7 @@ class Engine:
             if best is None:
                 return
             task = best[1]
-            queue = tx.get(task.task_queue_sid or "", TaskQueue)
-            assert isinstance(queue, TaskQueue)
+            queue = _get(tx, task.task_queue_sid or "", TaskQueue)
             flow = tx.get(task.workflow_sid or "", Workflow)
             timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
             tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
@@ -604,7 +605,7 @@ class Engine:
             event_rows.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
         # A multi-tasking worker has capacity again (single-tasking activity does not change).
         for reservation in tx.group(Reservation, "task_sid", task.sid).values():
-            worker = tx.get(reservation.worker_sid, Worker)  # type: ignore[attr-defined]
+            worker = tx.get(reservation.worker_sid, Worker)
             if isinstance(worker, Worker):
                 self.worker_changed(tx, worker, now)
         return task
@@ -785,9 +786,10 @@ def _target_at(config: RoutingConfig, task: Task) -> Target | None:
     return target
 
 
-def _get(tx: Transaction, sid: str, cls: type[Any]) -> Any:
-    record = tx.get(sid)
-    assert isinstance(record, cls), f"{sid} is not a {cls.__name__}"
+def _get(tx: Transaction, sid: str, cls: type[R]) -> R:
+    """A record the engine's own invariants say exists (a bug otherwise, not a 404)."""
+    record = tx.get(sid, cls)
+    assert record is not None, f"{sid} is not a {cls.__name__}"
     return record
 
 

@@ -19,6 +19,7 @@ from ..models import (
     TaskChannel,
     TaskQueue,
     Worker,
+    WorkerChannel,
     Workflow,
     Workspace,
 )
@@ -47,13 +48,13 @@ RESOURCE_PATHS = {
 
 
 def resource_url(record: Record) -> str:
-    if record.kind == "reservation":
+    if isinstance(record, Reservation):
         return wire.url(
-            f"/Workspaces/{record.workspace}/Tasks/{record.task_sid}/Reservations/{record.sid}"  # type: ignore[attr-defined]
+            f"/Workspaces/{record.workspace}/Tasks/{record.task_sid}/Reservations/{record.sid}"
         )
-    if record.kind == "worker_channel":
+    if isinstance(record, WorkerChannel):
         return wire.url(
-            f"/Workspaces/{record.workspace}/Workers/{record.worker_sid}/Channels/{record.sid}"  # type: ignore[attr-defined]
+            f"/Workspaces/{record.workspace}/Workers/{record.worker_sid}/Channels/{record.sid}"
         )
     return wire.url(
         f"/Workspaces/{record.workspace}" + RESOURCE_PATHS[record.kind].format(sid=record.sid)
@@ -137,7 +138,7 @@ def task_fields(tx: Transaction, task: Task, now: float) -> dict[str, Any]:
     holder: dict[str, Any] = {}
     for reservation in tx.group(Reservation, "task_sid", task.sid).values():
         if getattr(reservation, "reservation_status", None) in HOLDING:
-            worker = tx.get(reservation.worker_sid, Worker)  # type: ignore[attr-defined]
+            worker = tx.get(reservation.worker_sid, Worker)
             if isinstance(worker, Worker):
                 holder = worker_fields(tx, worker)
     return {

@@ -73,7 +73,7 @@ class RoutingIndex:
         self._placed.clear()
         self._members.clear()
         for record in self._store.all(Task):
-            self._track_task(record)  # type: ignore[arg-type]
+            self._track_task(record)
 
     # -- store listener ---------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class RoutingIndex:
         members = self._members.get(queue.sid)
         if members is None:
             workers = self._store.group(Worker, "workspace_sid", queue.workspace_sid).values()
-            members = {w.sid for w in workers if in_queue(self._store, w, queue)}  # type: ignore[arg-type]
+            members = {w.sid for w in workers if in_queue(self._store, w, queue)}
             self._members[queue.sid] = members
         return members
 
@@ -248,9 +248,9 @@ def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | No
     ):
         return False
     if target.known_worker_sid:
-        return _resolve(target.known_worker_sid, task_doc) == worker.sid
+        return bool(_resolve(target.known_worker_sid, task_doc) == worker.sid)
     if target.known_worker_friendly_name:
-        return _resolve(target.known_worker_friendly_name, task_doc) == worker.friendly_name
+        return bool(_resolve(target.known_worker_friendly_name, task_doc) == worker.friendly_name)
     return True
 
 

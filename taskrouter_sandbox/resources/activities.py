@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .. import wire
@@ -31,7 +32,7 @@ def render(activity: Activity) -> dict[str, Any]:
     }
 
 
-def _unique(existing: list[Activity], name: str, sid: str | None = None) -> None:
+def _unique(existing: Iterable[Activity], name: str, sid: str | None = None) -> None:
     if any(a.friendly_name.lower() == name.lower() and a.sid != sid for a in existing):
         raise BadRequest(f"An activity named {name!r} already exists in this workspace")
 
@@ -44,7 +45,7 @@ def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        existing: list[Activity] = list(tx.group(Activity, "workspace_sid", ws.sid).values())  # type: ignore[arg-type]
+        existing: list[Activity] = list(tx.group(Activity, "workspace_sid", ws.sid).values())
         if len(existing) >= MAX_ACTIVITIES:
             raise BadRequest(f"A workspace holds at most {MAX_ACTIVITIES} activities")
         _unique(existing, name)
@@ -80,7 +81,7 @@ def update_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
         if name is not None:
-            _unique(tx.group(Activity, "workspace_sid", WorkspaceSid).values(), name, Sid)  # type: ignore[arg-type]
+            _unique(tx.group(Activity, "workspace_sid", WorkspaceSid).values(), name, Sid)
             activity = tx.put(touch(activity, now, friendly_name=name))
             event_rows.emit(
                 tx,
@@ -108,7 +109,7 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             w
             for w in tx.group(Worker, "workspace_sid", WorkspaceSid).values()
             if w.activity_sid == Sid
-        ]  # type: ignore[attr-defined]
+        ]
         if users:
             raise BadRequest(
                 f"Activity {activity.friendly_name} is held by {len(users)} worker(s); "
@@ -118,11 +119,11 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             q
             for q in tx.group(TaskQueue, "workspace_sid", WorkspaceSid).values()
             if Sid in (q.reservation_activity_sid, q.assignment_activity_sid)
-        ]  # type: ignore[attr-defined]
+        ]
         if queues:
             raise BadRequest(
                 f"Activity {activity.friendly_name} is used by TaskQueue "
-                f"{queues[0].friendly_name}; change the queue first"  # type: ignore[attr-defined]
+                f"{queues[0].friendly_name}; change the queue first"
             )
         tx.delete(activity)
         event_rows.emit(

@@ -66,7 +66,11 @@ def check_if_match(ctx: Context, record: Record) -> None:
 
 
 def list_response(
-    ctx: Context, key: str, path: str, records: Iterable[Any], render: Callable[[Any], dict]
+    ctx: Context,
+    key: str,
+    path: str,
+    records: Iterable[Any],
+    render: Callable[[Any], dict[str, Any]],
 ) -> Response:
     size, offset = ctx.query.paging()
     items = list(records)
@@ -84,7 +88,7 @@ def by_name(records: Iterable[R], name: str | None, attr: str = "friendly_name")
 def check_activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
     """An activity of this workspace named by a parameter, or 400 saying which one is wrong."""
     record = tx.get(sid, Activity)
-    if record is None or record.workspace_sid != workspace_sid:  # type: ignore[attr-defined]
+    if record is None or record.workspace_sid != workspace_sid:
         raise BadRequest(
             f"{param} {sid!r} is not an activity of workspace {workspace_sid}; "
             "list the workspace's activities to find the right sid"

@@ -39,7 +39,7 @@ from typing import Any
 from .. import wire
 from ..core.routing import in_queue
 from ..core.tasks import find_channel
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..models import (
     Activity,
     Task,
@@ -351,7 +351,9 @@ def _envelope(ws: Workspace, path: str, **fields: Any) -> dict[str, Any]:
     return {"account_sid": ws.account_sid, "workspace_sid": ws.sid, **fields, "url": wire.url(path)}
 
 
-def _figures(ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **match: str) -> dict:
+def _figures(
+    ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **match: str
+) -> dict[str, Any]:
     """``kind`` (realtime, cumulative) figures of a scope: the workspace, its workers, or the
     queue / workflow named by ``match`` (task_queue_sid= / workflow_sid=)."""
     if scope == "workers":
@@ -367,6 +369,8 @@ def _figures(ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **mat
     workers = in_workspace(ctx, Worker, ws.sid)
     if scope == "queue":
         queue = ctx.store.get(match["task_queue_sid"], TaskQueue)
+        if queue is None:  # deleted since the route found it
+            raise NotFound(f"/v1{ctx.request.path.removeprefix('/v1')}")
         return _queue_realtime(ctx, queue, tasks, workers, q)
     activities = in_workspace(ctx, Activity, ws.sid)
     return {**_task_realtime(tasks, q.now), **_worker_realtime(activities, workers)}

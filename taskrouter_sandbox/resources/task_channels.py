@@ -128,16 +128,16 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         live = [
             t
             for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.task_channel_sid == channel.sid  # type: ignore[attr-defined]
+            if t.task_channel_sid == channel.sid
             and t.assignment_status not in ("completed", "canceled")
-        ]  # type: ignore[attr-defined]
+        ]
         if live:
             raise BadRequest(
                 f"TaskChannel {channel.unique_name} still has {len(live)} open "
                 "task(s); complete or cancel them first"
             )
         for wc in tx.group(WorkerChannel, "workspace_sid", WorkspaceSid).values():
-            if wc.task_channel_sid == channel.sid:  # type: ignore[attr-defined]
+            if wc.task_channel_sid == channel.sid:
                 tx.delete(wc)
         tx.delete(channel)
         event_rows.emit(

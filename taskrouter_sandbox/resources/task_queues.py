@@ -95,7 +95,7 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
 
 def _unique(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
     for queue in tx.group(TaskQueue, "workspace_sid", workspace_sid).values():
-        if queue.friendly_name == name and queue.sid != sid:  # type: ignore[attr-defined]
+        if queue.friendly_name == name and queue.sid != sid:
             raise BadRequest(f"A TaskQueue named {name!r} already exists in this workspace")
 
 
@@ -193,17 +193,16 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
         for flow in tx.group(Workflow, "workspace_sid", WorkspaceSid).values():
-            if Sid in json.dumps(json.loads(flow.configuration)):  # type: ignore[attr-defined]
+            if Sid in json.dumps(json.loads(flow.configuration)):
                 raise BadRequest(
                     f"TaskQueue {queue.friendly_name} is used by Workflow "
-                    f"{flow.friendly_name}; remove it from the workflow first"  # type: ignore[attr-defined]
+                    f"{flow.friendly_name}; remove it from the workflow first"
                 )
         waiting = [
             t
             for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.task_queue_sid == Sid  # type: ignore[attr-defined]
-            and t.assignment_status in ("pending", "reserved")
-        ]  # type: ignore[attr-defined]
+            if t.task_queue_sid == Sid and t.assignment_status in ("pending", "reserved")
+        ]
         if waiting:
             raise BadRequest(
                 f"TaskQueue {queue.friendly_name} still holds {len(waiting)} "

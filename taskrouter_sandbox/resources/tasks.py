@@ -114,7 +114,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
 
     def name_of(sid: str | None) -> str | None:
         record = store.get(sid) if sid else None
-        return record.friendly_name if record else None
+        return getattr(record, "friendly_name", None)
 
     def keep(task: Task) -> bool:
         return (

@@ -8,8 +8,8 @@ from .. import wire
 from ..core import event_rows, workers
 from ..core.routing import channel_load, in_queue, worker_document
 from ..errors import BadRequest, NotFound
-from ..expressions import ExpressionError, parse
-from ..models import Activity, Reservation, TaskQueue, Worker, WorkerChannel, touch
+from ..expressions import Expression, ExpressionError, parse
+from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
@@ -93,10 +93,13 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
     queue = _queue_filter(ctx, WorkspaceSid)
 
     def keep(worker: Worker) -> bool:
-        activity: Activity | None = store.get(worker.activity_sid)
+        activity = store.get(worker.activity_sid, Activity)
         return (
             (activity_sid is None or worker.activity_sid == activity_sid)
-            and (activity_name is None or (activity and activity.friendly_name == activity_name))
+            and (
+                activity_name is None
+                or (activity is not None and activity.friendly_name == activity_name)
+            )
             and (available is None or bool(activity and activity.available) == available)
             and (name is None or worker.friendly_name == name)
             and (expression is None or expression.evaluate(expression_document(worker, store)))
@@ -111,7 +114,7 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
     return list_response(ctx, "workers", path, records, lambda w: render(w, store))
 
 
-def _expression(text: str | None, param: str):
+def _expression(text: str | None, param: str) -> Expression | None:
     if text is None:
         return None
     try:
@@ -173,7 +176,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         if activity_sid is not None:
             check_activity(tx, WorkspaceSid, activity_sid, "ActivitySid")
             if activity_sid != worker.activity_sid:
-                previous = tx.get(worker.activity_sid)  # type: ignore[assignment]
+                previous = tx.get(worker.activity_sid, Activity)
                 changes.update(activity_sid=activity_sid, date_status_changed=now)
         old = worker
         worker = tx.put(touch(worker, now, **changes))
@@ -185,7 +188,7 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
                 "worker.activity.update",
                 worker,
                 f"Worker {worker.friendly_name} updated to "
-                f"{tx.get(worker.activity_sid).friendly_name} Activity",  # type: ignore[union-attr]
+                f"{getattr(tx.get(worker.activity_sid), 'friendly_name', None)} Activity",
                 {
                     **event_rows.worker_fields(tx, worker),
                     "worker_previous_activity_sid": previous.sid,
@@ -207,9 +210,9 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             ctx.engine.reject_pending(tx, worker, now)
         if previous is not None or attributes is not None:
             ctx.engine.worker_changed(tx, worker, now)
-        worker = tx.get(Sid, Worker)  # the engine may have reserved (and moved) the worker
-        assert isinstance(worker, Worker)
-        return ok(render(worker, tx), etag=worker.version)
+        changed = tx.get(Sid, Worker)  # the engine may have reserved (and moved) the worker
+        assert changed is not None
+        return ok(render(changed, tx), etag=changed.version)
 
 
 @routes.delete("/v1/Workspaces/{WorkspaceSid}/Workers/{Sid}")
@@ -222,7 +225,7 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             r
             for r in tx.group(Reservation, "worker_sid", Sid).values()
             if r.reservation_status in ("pending", "accepted")
-        ]  # type: ignore[attr-defined]
+        ]
         if busy:
             raise BadRequest(
                 f"Worker {worker.friendly_name} holds {len(busy)} pending or accepted "
@@ -288,11 +291,11 @@ def _channel(
     child_of(ctx, Worker, workspace_sid, worker_sid, tx)
     source = tx or ctx.store
     for channel in source.group(WorkerChannel, "worker_sid", worker_sid).values():
-        task_channel = source.get(channel.task_channel_sid)
+        task_channel = source.get(channel.task_channel_sid, TaskChannel)
         if ref in (channel.sid, channel.task_channel_sid) or (
             task_channel is not None and task_channel.unique_name == ref
         ):
-            return channel  # type: ignore[no-any-return]
+            return channel
     raise NotFound(f"/v1{ws_path(workspace_sid)}/Workers/{worker_sid}/Channels/{ref}")
 
 
@@ -323,9 +326,10 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
             changes["available"] = available
         before = channel
         channel = tx.put(touch(channel, now, **changes))
-        worker = tx.get(WorkerSid)
+        worker = tx.get(WorkerSid, Worker)
+        assert worker is not None  # _channel found it in this transaction
         data = {
-            **event_rows.worker_fields(tx, worker),  # type: ignore[arg-type]
+            **event_rows.worker_fields(tx, worker),
             "task_channel_sid": channel.task_channel_sid,
             "task_channel_unique_name": getattr(
                 tx.get(channel.task_channel_sid), "unique_name", None
@@ -340,20 +344,20 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
                 tx,
                 now,
                 "worker.capacity.update",
-                worker,  # type: ignore[arg-type]
+                worker,
                 f"Worker {worker.friendly_name} capacity updated",
                 data,
-            )  # type: ignore[union-attr]
+            )
         if available is not None and available != before.available:
             event_rows.emit(
                 tx,
                 now,
                 "worker.channel.availability.update",
-                worker,  # type: ignore[arg-type]
+                worker,
                 f"Worker {worker.friendly_name} channel availability updated",
                 data,
-            )  # type: ignore[union-attr]
+            )
         more_room = channel.configured_capacity > before.configured_capacity
         if channel.available and (more_room or not before.available):
-            ctx.engine.worker_changed(tx, worker, now)  # type: ignore[arg-type]  # room again
+            ctx.engine.worker_changed(tx, worker, now)  # room again
         return ok(render_channel(_channel(ctx, WorkspaceSid, WorkerSid, Sid, tx), tx))

@@ -78,7 +78,7 @@ def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None)
 
     def queue_exists(sid: str) -> bool:
         queue = tx.get(sid, TaskQueue)
-        return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
+        return queue is not None and queue.workspace_sid == workspace_sid
 
     check_queues(parsed, queue_exists)
 
@@ -161,9 +161,8 @@ def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
         open_tasks = [
             t
             for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.workflow_sid == Sid  # type: ignore[attr-defined]
-            and t.assignment_status in ("pending", "reserved")
-        ]  # type: ignore[attr-defined]
+            if t.workflow_sid == Sid and t.assignment_status in ("pending", "reserved")
+        ]
         if open_tasks:
             raise BadRequest(
                 f"Workflow {flow.friendly_name} still routes {len(open_tasks)} "

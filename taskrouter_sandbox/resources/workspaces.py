@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import wire
 from ..core import workspaces
-from ..models import Workspace
+from ..models import Activity, Workspace
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Store, Transaction
 from ..urls import check_callback_url
@@ -19,8 +19,8 @@ EVENTS_FILTER_MAX = 4096
 
 def render(ws: Workspace, store: Store | Transaction) -> dict[str, Any]:
     path = ws_path(ws.sid)
-    default = store.get(ws.default_activity_sid) if ws.default_activity_sid else None
-    timeout = store.get(ws.timeout_activity_sid) if ws.timeout_activity_sid else None
+    default = store.get(ws.default_activity_sid, Activity) if ws.default_activity_sid else None
+    timeout = store.get(ws.timeout_activity_sid, Activity) if ws.timeout_activity_sid else None
     return {
         "account_sid": ws.account_sid,
         "date_created": wire.iso(ws.date_created),
@@ -81,7 +81,7 @@ def create_workspace(ctx: Context) -> Response:
 @routes.get("/v1/Workspaces")
 def list_workspaces(ctx: Context) -> Response:
     name = ctx.query.text("FriendlyName")
-    records = ctx.store.group(Workspace, "account_sid", ctx.request.account_sid).values()
+    records = list(ctx.store.group(Workspace, "account_sid", ctx.request.account_sid).values())
     if name is not None:
         records = [w for w in records if w.friendly_name == name]
     return list_response(ctx, "workspaces", "/Workspaces", records, lambda w: render(w, ctx.store))
