@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import control
+from . import control_plane
 from .clock import Clock
 from .core.api import Core
 from .core.timers import TimerThread
@@ -66,7 +66,7 @@ class Sandbox:
         self.timer_thread = TimerThread(
             self.timers, self.clock.now, self.engine.fire_due, self.fault
         )
-        self.router = Router(*ROUTES, control.routes)
+        self.router = Router(*ROUTES, control_plane.routes)
 
     def handle(self, request: Request) -> Response:
         return self.router.dispatch(Context(self, request))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Collection
 
 from . import wire
-from .errors import BadRequest
+from .api_errors import BadRequest
 
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}

@@ -22,7 +22,7 @@ from typing import Any
 from . import control_client
 from .app import SandboxConfig, create_app
 from .files import open_private_append, private_dir, private_file
-from .server import make_server, warn
+from .http_server import make_server, warn
 
 STATE_FILE = "sandbox.json"
 CREDENTIALS_FILE = "credentials.json"

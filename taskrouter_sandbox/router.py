@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, MethodNotAllowed, NotFound
+from .api_errors import ApiError, MethodNotAllowed, NotFound
 from .params import Params
 
 if TYPE_CHECKING:

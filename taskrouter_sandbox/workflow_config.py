@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadRequest
+from .api_errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
 from .params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 

@@ -2,7 +2,7 @@
 clock and timers (constructor arguments only) and is what the HTTP layer, the webhooks and an
 in-process test call.
 
-It knows nothing of HTTP: a refusal is an :class:`~taskrouter_sandbox.errors.ApiError`
+It knows nothing of HTTP: a refusal is an :class:`~taskrouter_sandbox.api_errors.ApiError`
 (Twilio's error code and the status Twilio answers with) or, for an instruction, an
 :class:`~.instructions.InstructionError` with the debugger's code.
 """

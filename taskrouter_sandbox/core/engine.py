@@ -66,7 +66,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from .. import wire
-from ..errors import BadRequest, Gone
+from ..api_errors import BadRequest, Gone
 from ..models import (
     Activity,
     Call,

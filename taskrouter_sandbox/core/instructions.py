@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .. import wire
-from ..errors import BadRequest
+from ..api_errors import BadRequest
 from ..models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
 from ..params import TRUE, Params, bounded_int
 from ..store import Transaction

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadRequest
+from ..api_errors import BadRequest
 from ..models import Call, Reservation, Task, TaskChannel, TaskQueue, Workflow, Workspace, touch
 from ..store import Store, Transaction
 from . import event_rows, records

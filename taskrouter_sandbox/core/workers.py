@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadRequest
+from ..api_errors import BadRequest
 from ..models import TaskChannel, Worker, WorkerChannel, Workspace
 from ..store import Transaction
 from . import event_rows, records

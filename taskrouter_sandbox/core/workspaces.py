@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import BadRequest
+from ..api_errors import BadRequest
 from ..models import (
     Activity,
     Call,

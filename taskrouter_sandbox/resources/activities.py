@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest
 from ..core import event_rows
 from ..core.workspaces import add_activity
-from ..errors import BadRequest
 from ..models import Activity, TaskQueue, Worker, touch
 from ..router import Context, Response, Routes, no_content, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path

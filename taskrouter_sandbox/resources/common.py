@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from .. import wire
-from ..errors import BadRequest, NotFound, PreconditionFailed
+from ..api_errors import BadRequest, NotFound, PreconditionFailed
 from ..models import Activity, Record, Workspace
 from ..router import Context, Response, ok
 from ..store import Transaction

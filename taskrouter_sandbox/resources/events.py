@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFound
+from ..api_errors import NotFound
 from ..router import Context, Response, Routes, ok
 from .common import list_response, workspace_of, ws_path
 

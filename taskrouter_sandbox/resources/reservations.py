@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest
 from ..core import instructions
-from ..errors import BadRequest
 from ..models import Reservation, Task, Worker
 from ..router import Context, Response, Routes, ok
 from .common import check_if_match, child_of, list_response, ws_path

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest, NotFound
 from ..core.routing import in_queue
 from ..core.tasks import find_channel
-from ..errors import BadRequest, NotFound
 from ..models import (
     Activity,
     Task,

@@ -9,10 +9,10 @@ import re
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest, NotFound
 from ..core import event_rows
 from ..core.tasks import find_channel
 from ..core.workspaces import add_channel
-from ..errors import BadRequest, NotFound
 from ..models import Task, TaskChannel, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest
 from ..core import event_rows
 from ..core.routing import in_queue
-from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Task, TaskQueue, Worker, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok

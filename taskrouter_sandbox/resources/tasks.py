@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest
 from ..core import tasks
 from ..core.tasks import STATUSES
-from ..errors import BadRequest
 from ..expressions import ExpressionError, parse
 from ..models import Task, json_object
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest, NotFound
 from ..core import event_rows, workers
 from ..core.routing import channel_load, in_queue, worker_document
-from ..errors import BadRequest, NotFound
 from ..expressions import Expression, ExpressionError, parse
 from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
 from ..router import Context, Response, Routes, no_content, ok

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
+from ..api_errors import BadRequest
 from ..core import event_rows
-from ..errors import BadRequest
 from ..models import Task, TaskQueue, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from .api_errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
 from .params import bounded_int
 from .router import Request, Response
 

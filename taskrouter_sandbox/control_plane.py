@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import wire
+from .api_errors import ApiError, BadRequest, NotFound
 from .core import instructions
-from .errors import ApiError, BadRequest, NotFound
 from .models import Call
 from .router import Context, Response, Routes, ok
 
