@@ -65,7 +65,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from .. import wire
 from ..api_errors import BadRequest, Gone
 from ..models import (
     Activity,
@@ -82,7 +81,7 @@ from ..models import (
 )
 from ..store import Store, Transaction
 from ..workflow_config import RoutingConfig, Target, parse_configuration
-from . import event_rows
+from . import event_rows, records
 from .routing import (
     RoutingIndex,
     has_room,
@@ -402,12 +401,11 @@ class Engine:
         self, tx: Transaction, task: Task, worker: Worker, queue: TaskQueue, ws: Workspace,
         timeout: int, now: float,
     ) -> Reservation:  # fmt: skip
-        reservation = tx.put(Reservation(
-            sid=wire.new_sid("WR"), account_sid=task.account_sid, date_created=now,
-            date_updated=now, workspace_sid=task.workspace_sid, task_sid=task.sid,
-            worker_sid=worker.sid, task_queue_sid=queue.sid, workflow_sid=task.workflow_sid,
-            timeout_at=now + timeout, previous_activity_sid=worker.activity_sid,
-        ))  # fmt: skip
+        reservation = records.create(
+            tx, Reservation, task, now, task_sid=task.sid, worker_sid=worker.sid,
+            task_queue_sid=queue.sid, workflow_sid=task.workflow_sid, timeout_at=now + timeout,
+            previous_activity_sid=worker.activity_sid,
+        )  # fmt: skip
         event_rows.emit(
             tx,
             now,

@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import wire
 from ..api_errors import BadRequest
 from ..models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
 from ..params import TRUE, Params, bounded_int
 from ..store import Transaction
 from ..urls import check_callback_url
-from . import event_rows
+from . import event_rows, records
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -150,13 +149,11 @@ def execute(
         sender = sender or attributes.get("to") or attributes.get("called")
         _require(sender, 40141, "conference needs 'from', a caller ID")
         _post_work(tx, reservation, post_work, 40143)
-    call = tx.put(Call(
-        sid=wire.new_sid("CA") if name != "redirect" else str(instruction["call_sid"]),
-        account_sid=task.account_sid, date_created=now, date_updated=now,
-        workspace_sid=task.workspace_sid, task_sid=task.sid, reservation_sid=reservation.sid,
-        worker_sid=worker.sid, instruction=name, to=to, from_=sender, url=url,
-        post_work_activity_sid=post_work,
-    ))  # fmt: skip
+    call = records.create(
+        tx, Call, task, now, sid=str(instruction["call_sid"]) if name == "redirect" else None,
+        task_sid=task.sid, reservation_sid=reservation.sid, worker_sid=worker.sid,
+        instruction=name, to=to, from_=sender, url=url, post_work_activity_sid=post_work,
+    )  # fmt: skip
     if name != "redirect":
         attributes["worker_call_sid"] = call.sid
         if name == "conference":
@@ -197,20 +194,11 @@ def _supervise(
         raise InstructionError(40146, "supervise needs an accepted reservation")
     supervisor = instruction.get("supervisor")
     _require(supervisor, 40147, "supervise needs 'Supervisor', a contact URI to call")
-    tx.put(
-        Call(
-            sid=wire.new_sid("CA"),
-            account_sid=reservation.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=reservation.workspace_sid,
-            task_sid=reservation.task_sid,
-            reservation_sid=reservation.sid,
-            worker_sid=reservation.worker_sid,
-            instruction="supervise",
-            to=supervisor,
-        )
-    )
+    records.create(
+        tx, Call, reservation, now, task_sid=reservation.task_sid,
+        reservation_sid=reservation.sid, worker_sid=reservation.worker_sid,
+        instruction="supervise", to=supervisor,
+    )  # fmt: skip
     return reservation
 
 

@@ -11,14 +11,18 @@ from ..store import Transaction
 R = TypeVar("R", bound=Record)
 
 
-def create(tx: Transaction, cls: type[R], owner: Record, now: float, **fields: Any) -> R:
+def create(
+    tx: Transaction, cls: type[R], owner: Record, now: float, *, sid: str | None = None,
+    **fields: Any,
+) -> R:  # fmt: skip
     """A new ``cls`` record in ``owner``'s workspace (its account too), put in ``tx``.
 
-    ``owner`` is the workspace, or any record of it (a worker for its channels). The sid gets
-    the class's prefix (``WT`` for a task …); created and updated are ``now``.
+    ``owner`` is the workspace, or any record of it (a worker for its channels, a task for
+    its reservations). The sid gets the class's prefix (``WT`` for a task …) unless given;
+    created and updated are ``now``.
     """
     common: dict[str, Any] = {
-        "sid": wire.new_sid(cls.prefix),
+        "sid": sid or wire.new_sid(cls.prefix),
         "account_sid": owner.account_sid,
         "date_created": now,
         "date_updated": now,

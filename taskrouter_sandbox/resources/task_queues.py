@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest
-from ..core import event_rows
+from ..core import event_rows, records
 from ..core.routing import in_queue
 from ..expressions import ExpressionError, parse
 from ..models import Task, TaskQueue, Worker, Workflow, touch
@@ -109,15 +109,7 @@ def create_task_queue(ctx: Context, WorkspaceSid: str) -> Response:
         if len(tx.group(TaskQueue, "workspace_sid", ws.sid)) >= MAX_QUEUES:
             raise BadRequest(f"A workspace holds at most {MAX_QUEUES} TaskQueues")
         _unique(tx, ws.sid, settings["friendly_name"])
-        queue = TaskQueue(
-            sid=wire.new_sid("WQ"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            **{"target_workers": "1==1", **settings},
-        )
-        tx.put(queue)
+        queue = records.create(tx, TaskQueue, ws, now, **{"target_workers": "1==1", **settings})
         event_rows.emit(
             tx,
             now,

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest
-from ..core import event_rows
+from ..core import event_rows, records
 from ..models import Task, TaskQueue, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
@@ -92,15 +92,7 @@ def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
         _check_in(tx, ws.sid, parsed)
-        flow = Workflow(
-            sid=wire.new_sid("WW"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            **settings,
-        )
-        tx.put(flow)
+        flow = records.create(tx, Workflow, ws, now, **settings)
         ctx.engine.remember(flow, parsed)
         event_rows.emit(
             tx,
