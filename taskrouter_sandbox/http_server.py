@@ -2,7 +2,7 @@
 
 Kept on the standard library on purpose: it adds ~0.1 ms per request where a framework adds
 more, and the SDK sees exactly what it would see from Twilio. TCP_NODELAY is set; without it
-Nagle plus delayed ACK add ~40 ms to every call (``reference/twilio-sdk.md`` §2b).
+Nagle plus delayed ACK add ~40 ms to every call (``docs/decisions.md``, engineering rules).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Which callbacks TaskRouter sends, with what parameters, and what their answers do.
 
 * Assignment callback: one per reservation, to the workflow's ``assignment_callback_url``, with
-  the 12 documented parameters; the answer is handled as DESIGN.md decision 7 says (instruction
-  executed; ``{}`` = decide later; 40000/40001/40005/55555 recorded; non-200 or no answer in 5 s
-  -> the fallback URL, then nothing).
+  the 12 documented parameters; the answer is handled as decision 7 (``docs/decisions.md``)
+  says (instruction executed; ``{}`` = decide later; 40000/40001/40005/55555 recorded;
+  non-200 or no answer in 5 s -> the fallback URL, then nothing).
 * Event callbacks: every event of a workspace with an ``event_callback_url`` (honouring
   ``events_filter``), ``ResourceType`` lowercase, ``Timestamp`` in epoch seconds (decision 8).
 """

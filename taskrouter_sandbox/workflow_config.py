@@ -1,6 +1,6 @@
 """Workflow ``Configuration`` documents: validated once, then used by the router.
 
-Shape (``reference/taskrouter.md`` §6)::
+Shape (https://www.twilio.com/docs/taskrouter/workflow-configuration)::
 
     {"task_routing": {"filters": [{"filter_friendly_name": "...", "expression": "...",
                                    "targets": [{"queue": "WQ...", "priority": 1, "timeout": 30,

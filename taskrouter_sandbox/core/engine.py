@@ -1,14 +1,16 @@
 """What TaskRouter does on its own: routing, reservations, activity moves and timers.
 
-REST handlers validate a request and record the client's change, then call the :class:`Engine`
-in the same transaction, so TaskRouter's consequences commit (or fail) together with it:
+The core's functions (:mod:`.tasks`, :mod:`.workers`, :mod:`.instructions` …) record a client's
+change, then call the :class:`Engine` in the same transaction, so TaskRouter's consequences
+commit (or fail) together with it:
 
 * a new task enters its workflow: the first matching filter's first target (else the default
   filter) puts it in a queue, and eligible workers are reserved at once;
 * a worker becoming available takes the best waiting task of its queues;
 * accept / reject / timeout / rescind / cancel move reservations, tasks and (single-tasking)
-  workers exactly as ``reference/taskrouter.md`` §1.5 and §3 describe, with DESIGN.md's
-  decisions where the docs disagree;
+  workers as https://www.twilio.com/docs/taskrouter/api/reservations and
+  https://www.twilio.com/docs/taskrouter/lifecycle-task-state describe, with the decisions of
+  ``docs/decisions.md`` where the docs disagree;
 * timers (reservation timeout, target timeout, task TTL, purge of finished tasks) live on the
   sandbox clock and fire in due order, from a background thread or from ``/_sandbox/clock``.
 
@@ -492,7 +494,7 @@ class Engine:
             if queue.assignment_activity_sid:
                 self.move_worker(tx, worker, queue.assignment_activity_sid, now)
             # Single-tasking: no pending reservation any more; a worker left in an available
-            # activity (no assignment activity) is eligible again (DESIGN.md decision 2).
+            # activity (no assignment activity) is eligible again (decision 2, docs/decisions.md).
             self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
         return _get(tx, reservation.sid, Reservation)
 
@@ -531,7 +533,7 @@ class Engine:
         if isinstance(worker, Worker):
             target = activity_sid
             if target is None and not ws.multi_task_enabled and status != "timeout":
-                target = reservation.previous_activity_sid  # DESIGN.md decision 5
+                target = reservation.previous_activity_sid  # decision 5 (docs/decisions.md)
             if target:
                 self.move_worker(tx, worker, target, now)
             # Its room is free again, also when its activity did not change (multi-tasking,

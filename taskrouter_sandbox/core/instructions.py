@@ -1,13 +1,15 @@
 """Assignment instructions, from a callback's answer or a REST update, to state changes.
 
 ``accept`` and ``reject`` act on the reservation. The voice instructions (``dequeue``,
-``call``, ``conference``, ``redirect``) act on a *simulated* call (DESIGN.md decision 10): the
-sandbox makes up a ``CA…`` sid, records the call (``GET /_sandbox/calls``), writes
-``worker_call_sid`` into the task attributes where Twilio does, and applies the accept and
-post-work-activity rules; nothing rings. Ending a call (``POST /_sandbox/calls/{CallSid}``)
-moves the worker to the ``post_work_activity_sid``.
+``call``, ``conference``, ``redirect``) act on a *simulated* call (decision 10 in
+``docs/decisions.md``): the sandbox makes up a ``CA…`` sid, records the call
+(``GET /_sandbox/calls``), writes ``worker_call_sid`` into the task attributes where Twilio
+does, and applies the accept and post-work-activity rules; nothing rings. Ending a call
+(``POST /_sandbox/calls/{CallSid}``) moves the worker to the ``post_work_activity_sid``.
 
-Every refusal carries the code Twilio's debugger shows (``reference/taskrouter.md`` §2, §9).
+Every refusal carries the code Twilio's debugger shows
+(https://www.twilio.com/docs/taskrouter/api/reservations, Update a Reservation, and
+https://www.twilio.com/docs/api/errors/40000 onwards).
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 * :class:`RoutingIndex` keeps, per TaskQueue, the pending tasks in assignment order (priority
   first, then age: oldest first for FIFO queues, newest first for LIFO) and, per queue, the
   workers its ``target_workers`` expression selects. It is fed from committed records (a store
-  listener), so one event costs a bisect, not a scan of every task (DESIGN.md, engineering rules).
+  listener), so one event costs a bisect, not a scan of every task (``docs/decisions.md``,
+  engineering rules).
 * :func:`choose_workers` picks the workers for a task within a routing step: available, with
   capacity, matching the step's expression and known-worker rule; ordered by ``order_by`` when
-  given, else longest idle (DESIGN.md decision 3).
+  given, else longest idle (decision 3, ``docs/decisions.md``).
 
 Inside a transaction the index may lag the transaction's own writes, so callers re-check every
 candidate against the transaction before acting on it.
