@@ -1,11 +1,13 @@
-"""Making a record: one helper instead of the same six lines per resource."""
+"""Making a record (one helper instead of the same six lines per resource), and the
+lookups the core shares."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from .. import wire
-from ..models import Record, Workspace
+from ..api_errors import BadRequest
+from ..models import Activity, Record, Workspace
 from ..store import Transaction
 
 R = TypeVar("R", bound=Record)
@@ -43,3 +45,14 @@ def create_workspace(tx: Transaction, account_sid: str, now: float, **fields: An
             **fields,
         )
     )
+
+
+def check_activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
+    """An activity of this workspace named by a parameter, or 400 saying which one is wrong."""
+    record = tx.get(sid, Activity)
+    if record is None or record.workspace_sid != workspace_sid:
+        raise BadRequest(
+            f"{param} {sid!r} is not an activity of workspace {workspace_sid}; "
+            "list the workspace's activities to find the right sid"
+        )
+    return record

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from .. import wire
-from ..api_errors import BadRequest, NotFound, PreconditionFailed
-from ..models import Activity, Record, Workspace
+from ..api_errors import NotFound, PreconditionFailed
+from ..models import Record, Workspace
 from ..router import Context, Response, ok
 from ..store import Transaction
 
@@ -83,15 +83,3 @@ def by_name(records: Iterable[R], name: str | None, attr: str = "friendly_name")
     if name is None:
         return list(records)
     return [r for r in records if getattr(r, attr) == name]
-
-
-def check_activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
-    """An activity of this workspace named by a parameter, or 400 saying which one is wrong."""
-    record = tx.get(sid, Activity)
-    if record is None or record.workspace_sid != workspace_sid:
-        raise BadRequest(
-            f"{param} {sid!r} is not an activity of workspace {workspace_sid}; "
-            "list the workspace's activities to find the right sid"
-        )
-    assert isinstance(record, Activity)
-    return record

@@ -8,13 +8,13 @@ from typing import Any
 from .. import wire
 from ..api_errors import BadRequest
 from ..core import event_rows, records
+from ..core.records import check_activity
 from ..core.routing import in_queue
 from ..expressions import ExpressionError, parse
 from ..models import Task, TaskQueue, Worker, Workflow, touch
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
-    check_activity,
     child_of,
     in_workspace,
     list_response,

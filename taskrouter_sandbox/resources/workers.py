@@ -6,14 +6,15 @@ from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest, NotFound
-from ..core import event_rows, workers
-from ..core.routing import channel_load, in_queue, worker_document
+from ..core import workers
+from ..core.records import check_activity
+from ..core.routing import in_queue, worker_document
+from ..core.workers import assigned_tasks
 from ..expressions import Expression, ExpressionError, parse
-from ..models import Activity, Reservation, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
+from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import (
-    check_activity,
     check_if_match,
     child_of,
     in_workspace,
@@ -166,52 +167,10 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         worker = child_of(ctx, Worker, WorkspaceSid, Sid, tx)
         check_if_match(ctx, worker)
-        changes: dict[str, Any] = {}
-        if name is not None:
-            workers.check_unique_name(tx, WorkspaceSid, name, Sid)
-            changes["friendly_name"] = name
-        if attributes is not None:
-            changes["attributes"] = attributes
-        previous: Activity | None = None
-        if activity_sid is not None:
-            check_activity(tx, WorkspaceSid, activity_sid, "ActivitySid")
-            if activity_sid != worker.activity_sid:
-                previous = tx.get(worker.activity_sid, Activity)
-                changes.update(activity_sid=activity_sid, date_status_changed=now)
-        old = worker
-        worker = tx.put(touch(worker, now, **changes))
-        if previous is not None:
-            spent = now - old.date_status_changed
-            event_rows.emit(
-                tx,
-                now,
-                "worker.activity.update",
-                worker,
-                f"Worker {worker.friendly_name} updated to "
-                f"{getattr(tx.get(worker.activity_sid), 'friendly_name', None)} Activity",
-                {
-                    **event_rows.worker_fields(tx, worker),
-                    "worker_previous_activity_sid": previous.sid,
-                    "worker_previous_activity_name": previous.friendly_name,
-                    "worker_time_in_previous_activity": int(spent),
-                    "worker_time_in_previous_activity_ms": int(spent * 1000),
-                },
-            )
-        if attributes is not None:
-            event_rows.emit(
-                tx,
-                now,
-                "worker.attributes.update",
-                worker,
-                f"Worker {worker.friendly_name} attributes updated",
-                event_rows.worker_fields(tx, worker),
-            )
-        if reject_pending and previous is not None:
-            ctx.engine.reject_pending(tx, worker, now)
-        if previous is not None or attributes is not None:
-            ctx.engine.worker_changed(tx, worker, now)
-        changed = tx.get(Sid, Worker)  # the engine may have reserved (and moved) the worker
-        assert changed is not None
+        changed = workers.update_worker(
+            ctx.engine, tx, worker, now, friendly_name=name, attributes=attributes,
+            activity_sid=activity_sid, reject_pending=bool(reject_pending),
+        )  # fmt: skip
         return ok(render(changed, tx), etag=changed.version)
 
 
@@ -221,43 +180,11 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         worker = child_of(ctx, Worker, WorkspaceSid, Sid, tx)
         check_if_match(ctx, worker)
-        busy = [
-            r
-            for r in tx.group(Reservation, "worker_sid", Sid).values()
-            if r.reservation_status in ("pending", "accepted")
-        ]
-        if busy:
-            raise BadRequest(
-                f"Worker {worker.friendly_name} holds {len(busy)} pending or accepted "
-                "reservation(s); complete, reject or cancel them before deleting the worker"
-            )
-        for channel in tx.group(WorkerChannel, "worker_sid", Sid).values():
-            tx.delete(channel)
-        for reservation in tx.group(Reservation, "worker_sid", Sid).values():
-            tx.delete(reservation)
-        tx.delete(worker)
-        event_rows.emit(
-            tx,
-            now,
-            "worker.deleted",
-            worker,
-            f"Worker {worker.friendly_name} deleted",
-            event_rows.worker_fields(tx, worker),
-        )
+        workers.delete_worker(tx, worker, now)
     return no_content()
 
 
 # -- WorkerChannels -----------------------------------------------------------------------
-
-
-def assigned_tasks(store: Any, channel: WorkerChannel) -> int:
-    """Tasks of this channel the worker holds, *reserved ones included*: TaskRouter "will not
-    create any reservations after the assigned Tasks for the Worker reaches" the configured
-    capacity and sends reservations "until the configured Task Channel capacity is reached"
-    (https://www.twilio.com/docs/taskrouter/api/worker-channel), so a pending reservation takes
-    a slot. Counted by routing's own function, so ``available_capacity_percentage`` is 0
-    exactly when routing treats the channel as full."""
-    return channel_load(store, channel.worker_sid).get(channel.task_channel_sid, 0)
 
 
 def render_channel(channel: WorkerChannel, store: Any) -> dict[str, Any]:
@@ -324,40 +251,5 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
             changes["configured_capacity"] = capacity
         if available is not None:
             changes["available"] = available
-        before = channel
-        channel = tx.put(touch(channel, now, **changes))
-        worker = tx.get(WorkerSid, Worker)
-        assert worker is not None  # _channel found it in this transaction
-        data = {
-            **event_rows.worker_fields(tx, worker),
-            "task_channel_sid": channel.task_channel_sid,
-            "task_channel_unique_name": getattr(
-                tx.get(channel.task_channel_sid), "unique_name", None
-            ),
-            "worker_channel_task_count": assigned_tasks(tx, channel),
-            "worker_channel_available": channel.available,
-            "worker_channel_available_capacity": channel.configured_capacity,
-            "worker_channel_previous_capacity": before.configured_capacity,
-        }
-        if capacity is not None and capacity != before.configured_capacity:
-            event_rows.emit(
-                tx,
-                now,
-                "worker.capacity.update",
-                worker,
-                f"Worker {worker.friendly_name} capacity updated",
-                data,
-            )
-        if available is not None and available != before.available:
-            event_rows.emit(
-                tx,
-                now,
-                "worker.channel.availability.update",
-                worker,
-                f"Worker {worker.friendly_name} channel availability updated",
-                data,
-            )
-        more_room = channel.configured_capacity > before.configured_capacity
-        if channel.available and (more_room or not before.available):
-            ctx.engine.worker_changed(tx, worker, now)  # room again
+        workers.update_channel(ctx.engine, tx, channel, now, changes)
         return ok(render_channel(_channel(ctx, WorkspaceSid, WorkerSid, Sid, tx), tx))

@@ -7,11 +7,12 @@ from typing import Any
 
 from .. import wire
 from ..core import workspaces
+from ..core.records import check_activity
 from ..models import Activity, Workspace
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Store, Transaction
 from ..urls import check_callback_url
-from .common import check_activity, list_response, workspace_of, ws_path
+from .common import list_response, workspace_of, ws_path
 
 routes = Routes()
 EVENTS_FILTER_MAX = 4096
