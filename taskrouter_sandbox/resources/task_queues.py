@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest
-from ..core import event_rows, records
-from ..core.records import check_activity
+from ..core import queues
 from ..core.routing import in_queue
 from ..expressions import ExpressionError, parse
-from ..models import Task, TaskQueue, Worker, Workflow, touch
+from ..models import TaskQueue, Worker
 from ..router import Context, Response, Routes, no_content, ok
-from ..store import Transaction
 from .common import (
     child_of,
     in_workspace,
@@ -23,7 +20,6 @@ from .common import (
 )
 
 routes = Routes()
-MAX_QUEUES = 5000
 MAX_RESERVED_WORKERS = 50
 TARGET_WORKERS_MAX = 4096
 
@@ -64,7 +60,8 @@ def render(queue: TaskQueue, store: Any) -> dict[str, Any]:
     }
 
 
-def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, Any]:
+def _settings(ctx: Context) -> dict[str, Any]:
+    """The parameters given, parsed; the core checks them against the workspace."""
     p = ctx.params
     out: dict[str, Any] = {}
     name = p.name()
@@ -89,14 +86,8 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
     ):
         sid = p.text(param)
         if sid is not None:
-            out[attr] = check_activity(tx, workspace_sid, sid, param).sid
+            out[attr] = sid
     return out
-
-
-def _unique(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for queue in tx.group(TaskQueue, "workspace_sid", workspace_sid).values():
-        if queue.friendly_name == name and queue.sid != sid:
-            raise BadRequest(f"A TaskQueue named {name!r} already exists in this workspace")
 
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/TaskQueues")
@@ -105,19 +96,7 @@ def create_task_queue(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        settings = _settings(ctx, tx, ws.sid)
-        if len(tx.group(TaskQueue, "workspace_sid", ws.sid)) >= MAX_QUEUES:
-            raise BadRequest(f"A workspace holds at most {MAX_QUEUES} TaskQueues")
-        _unique(tx, ws.sid, settings["friendly_name"])
-        queue = records.create(tx, TaskQueue, ws, now, **{"target_workers": "1==1", **settings})
-        event_rows.emit(
-            tx,
-            now,
-            "task-queue.created",
-            queue,
-            f"TaskQueue {queue.friendly_name} created",
-            event_rows.describe(queue),
-        )
+        queue = queues.create_queue(tx, ws, now, _settings(ctx))
         return ok(render(queue, tx), 201)
 
 
@@ -161,21 +140,7 @@ def update_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
-        settings = _settings(ctx, tx, WorkspaceSid)
-        if "friendly_name" in settings:
-            _unique(tx, WorkspaceSid, settings["friendly_name"], Sid)
-        old_target = queue.target_workers
-        queue = tx.put(touch(queue, now, **settings))
-        if queue.target_workers != old_target:
-            event_rows.emit(
-                tx,
-                now,
-                "task-queue.expression.updated",
-                queue,
-                f"TaskQueue {queue.friendly_name} expression updated",
-                event_rows.describe(queue),
-            )
-        ctx.engine.queue_changed(tx, queue, now)
+        queue = queues.update_queue(ctx.engine, tx, queue, now, _settings(ctx))
         return ok(render(queue, tx))
 
 
@@ -184,29 +149,5 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
-        for flow in tx.group(Workflow, "workspace_sid", WorkspaceSid).values():
-            if Sid in json.dumps(json.loads(flow.configuration)):
-                raise BadRequest(
-                    f"TaskQueue {queue.friendly_name} is used by Workflow "
-                    f"{flow.friendly_name}; remove it from the workflow first"
-                )
-        waiting = [
-            t
-            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.task_queue_sid == Sid and t.assignment_status in ("pending", "reserved")
-        ]
-        if waiting:
-            raise BadRequest(
-                f"TaskQueue {queue.friendly_name} still holds {len(waiting)} "
-                "pending task(s); cancel or move them first"
-            )
-        tx.delete(queue)
-        event_rows.emit(
-            tx,
-            now,
-            "task-queue.deleted",
-            queue,
-            f"TaskQueue {queue.friendly_name} deleted",
-            event_rows.describe(queue),
-        )
+        queues.delete_queue(tx, queue, now)
     return no_content()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
-from ..api_errors import BadRequest
-from ..core import event_rows, records
-from ..models import Task, TaskQueue, Workflow, touch
+from ..core import workflows
+from ..models import Workflow
 from ..router import Context, Response, Routes, no_content, ok
-from ..store import Transaction
 from ..urls import check_callback_url
-from ..workflow_config import RoutingConfig, check_queues, parse_configuration
+from ..workflow_config import RoutingConfig, parse_configuration
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
@@ -72,17 +70,6 @@ def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
     return out, parsed
 
 
-def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None) -> None:
-    if parsed is None:
-        return
-
-    def queue_exists(sid: str) -> bool:
-        queue = tx.get(sid, TaskQueue)
-        return queue is not None and queue.workspace_sid == workspace_sid
-
-    check_queues(parsed, queue_exists)
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     ctx.params.name(required=True)
@@ -91,17 +78,7 @@ def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        _check_in(tx, ws.sid, parsed)
-        flow = records.create(tx, Workflow, ws, now, **settings)
-        ctx.engine.remember(flow, parsed)
-        event_rows.emit(
-            tx,
-            now,
-            "workflow.created",
-            flow,
-            f"Workflow {flow.friendly_name} created",
-            event_rows.describe(flow),
-        )
+        flow = workflows.create_workflow(ctx.engine, tx, ws, now, settings, parsed)
         return ok(render(flow), 201)
 
 
@@ -129,19 +106,9 @@ def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
-        _check_in(tx, WorkspaceSid, parsed)
-        flow = tx.put(touch(flow, now, **settings))
-        ctx.engine.remember(flow, parsed)
-        event_rows.emit(
-            tx,
-            now,
-            "workflow.updated",
-            flow,
-            f"Workflow {flow.friendly_name} updated",
-            {**event_rows.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
+        flow = workflows.update_workflow(
+            ctx.engine, tx, flow, now, settings, parsed, bool(re_evaluate)
         )
-        if re_evaluate:
-            ctx.engine.workflow_changed(tx, flow, now)
         return ok(render(flow))
 
 
@@ -150,23 +117,5 @@ def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
-        open_tasks = [
-            t
-            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.workflow_sid == Sid and t.assignment_status in ("pending", "reserved")
-        ]
-        if open_tasks:
-            raise BadRequest(
-                f"Workflow {flow.friendly_name} still routes {len(open_tasks)} "
-                "pending task(s); cancel them or wait until they are assigned"
-            )
-        tx.delete(flow)
-        event_rows.emit(
-            tx,
-            now,
-            "workflow.deleted",
-            flow,
-            f"Workflow {flow.friendly_name} deleted",
-            event_rows.describe(flow),
-        )
+        workflows.delete_workflow(tx, flow, now)
     return no_content()
