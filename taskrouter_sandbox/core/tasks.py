@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api_errors import BadRequest
-from ..models import Call, Reservation, Task, TaskChannel, TaskQueue, Workflow, Workspace, touch
-from ..store import Store, Transaction
+from ..models import Call, Reservation, Task, TaskQueue, Workflow, Workspace, touch
+from ..store import Transaction
 from . import event_rows, records
+from .channels import find_channel
 from .engine import Engine
 
 EARLIEST_START = -2_208_988_800.0  # 1900-01-01T00:00:00Z
@@ -28,17 +29,6 @@ CLIENT_MOVES = {
     "wrapping": ("assigned",),
     "completed": ("assigned", "wrapping"),
 }
-
-
-def find_channel(reader: Store | Transaction, workspace_sid: str, ref: str) -> TaskChannel | None:
-    """A TaskChannel of the workspace by sid or unique name."""
-    record = reader.get(ref, TaskChannel)
-    if record is not None and record.workspace_sid == workspace_sid:
-        return record
-    for channel in reader.group(TaskChannel, "workspace_sid", workspace_sid).values():
-        if channel.unique_name == ref:
-            return channel
-    return None
 
 
 def check_start(moment: float | None, now: float) -> float | None:

@@ -27,7 +27,8 @@ from ..models import (
 )
 from ..store import Transaction
 from . import event_rows, records
-from .workers import add_worker_channel
+from .activities import add_activity
+from .channels import add_channel
 
 DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
 DEFAULT_CHANNELS = (
@@ -142,39 +143,6 @@ def _fifo_template(tx: Transaction, ws: Workspace, now: float) -> None:
         tx, now, "workflow.created", flow, "Workflow Default Fifo Workflow created",
         event_rows.describe(flow),
     )  # fmt: skip
-
-
-def add_activity(
-    tx: Transaction, ws: Workspace, name: str, available: bool, now: float
-) -> Activity:
-    activity = records.create(tx, Activity, ws, now, friendly_name=name, available=available)
-    event_rows.emit(
-        tx, now, "activity.created", activity, f"Activity {name} created",
-        event_rows.describe(activity),
-    )  # fmt: skip
-    return activity
-
-
-def add_channel(
-    tx: Transaction,
-    ws: Workspace,
-    friendly: str,
-    unique: str,
-    now: float,
-    optimized: bool | None = None,
-) -> TaskChannel:
-    """A TaskChannel, and its WorkerChannel on every worker of the workspace."""
-    channel = records.create(
-        tx, TaskChannel, ws, now, friendly_name=friendly, unique_name=unique,
-        channel_optimized_routing=optimized,
-    )  # fmt: skip
-    for worker in tx.group(Worker, "workspace_sid", ws.sid).values():
-        add_worker_channel(tx, worker, channel, now)
-    event_rows.emit(
-        tx, now, "task-channel.created", channel, f"TaskChannel {unique} created",
-        event_rows.describe(channel),
-    )  # fmt: skip
-    return channel
 
 
 def update_workspace(

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from .. import wire
-from ..api_errors import BadRequest
-from ..core import event_rows
-from ..core.workspaces import add_activity
-from ..models import Activity, TaskQueue, Worker, touch
+from ..core import activities
+from ..models import Activity
 from ..router import Context, Response, Routes, no_content, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
-MAX_ACTIVITIES = 100
 
 
 def render(activity: Activity) -> dict[str, Any]:
@@ -32,11 +28,6 @@ def render(activity: Activity) -> dict[str, Any]:
     }
 
 
-def _unique(existing: Iterable[Activity], name: str, sid: str | None = None) -> None:
-    if any(a.friendly_name.lower() == name.lower() and a.sid != sid for a in existing):
-        raise BadRequest(f"An activity named {name!r} already exists in this workspace")
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Activities")
 def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
     name = ctx.params.name(required=True)
@@ -45,11 +36,7 @@ def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        existing: list[Activity] = list(tx.group(Activity, "workspace_sid", ws.sid).values())
-        if len(existing) >= MAX_ACTIVITIES:
-            raise BadRequest(f"A workspace holds at most {MAX_ACTIVITIES} activities")
-        _unique(existing, name)
-        activity = add_activity(tx, ws, name, bool(available), now)
+        activity = activities.create_activity(tx, ws, name, bool(available), now)
         return ok(render(activity), 201)
 
 
@@ -81,16 +68,7 @@ def update_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
         if name is not None:
-            _unique(tx.group(Activity, "workspace_sid", WorkspaceSid).values(), name, Sid)
-            activity = tx.put(touch(activity, now, friendly_name=name))
-            event_rows.emit(
-                tx,
-                now,
-                "activity.updated",
-                activity,
-                f"Activity {name} updated",
-                event_rows.describe(activity),
-            )
+            activity = activities.rename_activity(tx, activity, name, now)
         return ok(render(activity))
 
 
@@ -99,39 +77,5 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
-        ws = workspace_of(ctx, WorkspaceSid, tx)
-        if Sid in (ws.default_activity_sid, ws.timeout_activity_sid):
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is the workspace's default or timeout "
-                "activity; point the workspace at another activity first"
-            )
-        users = [
-            w
-            for w in tx.group(Worker, "workspace_sid", WorkspaceSid).values()
-            if w.activity_sid == Sid
-        ]
-        if users:
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is held by {len(users)} worker(s); "
-                "move them to another activity first"
-            )
-        queues = [
-            q
-            for q in tx.group(TaskQueue, "workspace_sid", WorkspaceSid).values()
-            if Sid in (q.reservation_activity_sid, q.assignment_activity_sid)
-        ]
-        if queues:
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is used by TaskQueue "
-                f"{queues[0].friendly_name}; change the queue first"
-            )
-        tx.delete(activity)
-        event_rows.emit(
-            tx,
-            now,
-            "activity.deleted",
-            activity,
-            f"Activity {activity.friendly_name} deleted",
-            event_rows.describe(activity),
-        )
+        activities.delete_activity(tx, workspace_of(ctx, WorkspaceSid, tx), activity, now)
     return no_content()

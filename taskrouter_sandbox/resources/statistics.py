@@ -38,8 +38,8 @@ from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest, NotFound
+from ..core.channels import find_channel
 from ..core.routing import in_queue
-from ..core.tasks import find_channel
 from ..models import (
     Activity,
     Task,

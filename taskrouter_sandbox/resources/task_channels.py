@@ -10,10 +10,9 @@ from typing import Any
 
 from .. import wire
 from ..api_errors import BadRequest, NotFound
-from ..core import event_rows
-from ..core.tasks import find_channel
-from ..core.workspaces import add_channel
-from ..models import Task, TaskChannel, WorkerChannel, touch
+from ..core import channels
+from ..core.channels import find_channel
+from ..models import TaskChannel
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import in_workspace, list_response, workspace_of, ws_path
@@ -38,10 +37,6 @@ def render(channel: TaskChannel) -> dict[str, Any]:
     }
 
 
-def _channels(tx: Any, workspace_sid: str) -> list[TaskChannel]:
-    return list(tx.group(TaskChannel, "workspace_sid", workspace_sid).values())
-
-
 def _check_names(friendly: str | None, unique: str | None) -> None:
     for label, value in (("FriendlyName", friendly), ("UniqueName", unique)):
         if value is not None and "-" in value:
@@ -64,9 +59,7 @@ def create_task_channel(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        if any(c.unique_name == unique for c in _channels(tx, ws.sid)):
-            raise BadRequest(f"A TaskChannel with UniqueName {unique!r} already exists")
-        channel = add_channel(tx, ws, friendly, unique, now, optimized)
+        channel = channels.create_channel(tx, ws, friendly, unique, now, optimized)
         return ok(render(channel), 201)
 
 
@@ -108,15 +101,7 @@ def update_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             changes["friendly_name"] = friendly
         if optimized is not None:
             changes["channel_optimized_routing"] = optimized
-        channel = tx.put(touch(channel, now, **changes))
-        event_rows.emit(
-            tx,
-            now,
-            "task-channel.updated",
-            channel,
-            f"TaskChannel {channel.unique_name} updated",
-            event_rows.describe(channel),
-        )
+        channel = channels.update_channel(tx, channel, now, changes)
         return ok(render(channel))
 
 
@@ -125,27 +110,5 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _lookup(ctx, WorkspaceSid, Sid, tx)
-        live = [
-            t
-            for t in tx.group(Task, "workspace_sid", WorkspaceSid).values()
-            if t.task_channel_sid == channel.sid
-            and t.assignment_status not in ("completed", "canceled")
-        ]
-        if live:
-            raise BadRequest(
-                f"TaskChannel {channel.unique_name} still has {len(live)} open "
-                "task(s); complete or cancel them first"
-            )
-        for wc in tx.group(WorkerChannel, "workspace_sid", WorkspaceSid).values():
-            if wc.task_channel_sid == channel.sid:
-                tx.delete(wc)
-        tx.delete(channel)
-        event_rows.emit(
-            tx,
-            now,
-            "task-channel.deleted",
-            channel,
-            f"TaskChannel {channel.unique_name} deleted",
-            event_rows.describe(channel),
-        )
+        channels.delete_channel(tx, channel, now)
     return no_content()
