@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: worker-sdk git-filter lab test lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshots reliability-long bench bench-quick clean
+.PHONY: worker-sdk git-filter lab test typecheck lint format sandbox-start sandbox-stop sandbox-reset coverage-table screenshots reliability-long bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,11 +42,16 @@ lab: $(VENV)/.runtime git-filter
 	@$(MAKE) -s worker-sdk || echo "note: notebook 06's worker page needs Node.js and npm (make worker-sdk); the other notebooks do not"
 	@$(BIN)/python -m helpers.lab $(if $(LAB_PORT),--port $(LAB_PORT))
 
-## test: set up and run every test (lint, format check, unit, sandbox, notebooks, browser)
+## test: set up and run every test (lint, format check, type check, unit, sandbox, notebooks, browser)
 test: $(VENV)/.dev $(WORKER_SDK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) typecheck
 	$(BIN)/python -m pytest
+
+## typecheck: mypy --strict on the packages listed in pyproject.toml ([tool.mypy] files)
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

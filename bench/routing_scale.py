@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from taskrouter_sandbox import SandboxConfig, create_app
 from taskrouter_sandbox.app import Sandbox
-from taskrouter_sandbox.models import Task
+from taskrouter_sandbox.models import Reservation, Task, TaskChannel
 from taskrouter_sandbox.router import Request
 from taskrouter_sandbox.wire import new_sid
 
@@ -55,7 +55,7 @@ def setup(app: Sandbox, waiting: int, workers: int) -> dict[str, str]:
     worker_sids = [call(app, "POST", f"{base}/Workers", FriendlyName=f"W{i}")["sid"]
                    for i in range(workers)]  # fmt: skip
     now = app.clock.now()
-    channel = next(c for c in app.store.all("task_channel") if c.unique_name == "default")
+    channel = next(c for c in app.store.all(TaskChannel) if c.unique_name == "default")
     for start in range(0, waiting, 10_000):
         with app.store.transaction() as tx:
             for i in range(start, min(start + 10_000, waiting)):
@@ -87,7 +87,7 @@ def run(size: int, events: int, workers: int) -> dict[str, float]:
                 free.append((time.perf_counter() - started) * 1e6)
                 call(app, "POST", f"{base}/Workers/{worker}", ActivitySid=ids["offline"],
                      RejectPendingReservations="true")  # fmt: skip
-            reservations = len(app.store.all("reservation"))
+            reservations = len(app.store.all(Reservation))
             assert reservations == events, f"{reservations} reservations for {events} events"
             return {"task arrives (us)": statistics.median(arrive),
                     "worker frees up (us)": statistics.median(free)}  # fmt: skip

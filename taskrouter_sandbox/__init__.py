@@ -3,7 +3,7 @@
 Run it with ``python -m taskrouter_sandbox serve|start|stop|status|reset`` (``--help`` lists the
 options); drive its clock and read its debugger with :mod:`.control_client`; test your own code
 against it with the pytest plugin (:mod:`.pytest_plugin`); embed it with :func:`create_app`
-and :func:`~.server.make_server`.
+and :func:`~.http_server.make_server`.
 
 This package never imports the notebook kit's ``helpers``. Its server modules are imported on
 first use, so ``taskrouter_sandbox.control_client`` stays cheap for callers that only talk to a

@@ -1,4 +1,5 @@
-"""``python -m taskrouter_sandbox serve|start|stop|status|reset`` (the contract in DESIGN.md)."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset``: its contract is ``--help``
+(also in the README)."""
 
 from __future__ import annotations
 

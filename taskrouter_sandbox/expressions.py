@@ -180,9 +180,9 @@ def _resolver(path: tuple[str | int, ...]) -> Callable[[Any], Any]:
         cur = doc
         for seg in path:
             if seg.__class__ is int:
-                if not isinstance(cur, _ARRAYS) or seg >= len(cur):  # type: ignore[operator]
+                if not isinstance(cur, _ARRAYS) or seg >= len(cur):
                     return None
-                cur = cur[seg]  # type: ignore[index]
+                cur = cur[seg]
             elif type(cur) is dict or isinstance(cur, Mapping):  # dict: skip the ABC check
                 cur = cur.get(seg)
             else:
@@ -266,10 +266,10 @@ def _tokenize(text: str) -> list[_Tok]:
             if _AFTER_NUMBER.match(text, m.end()):
                 raise ExpressionError(text, pos, "invalid number")
             try:
-                value = int(m[0]) if m[0].lstrip("-").isdigit() else float(m[0])
+                number = int(m[0]) if m[0].lstrip("-").isdigit() else float(m[0])
             except ValueError:
                 raise ExpressionError(text, pos, "number has too many digits") from None
-            tok = _Tok("const", value, pos, m[0])
+            tok = _Tok("const", number, pos, m[0])
         elif m := _NAME.match(text, pos):
             tok = _reference(text, m)
         elif m := _SYMBOL.match(text, pos):

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 @dataclass(slots=True)
 class Record:
     kind: ClassVar[str] = ""
+    prefix: ClassVar[str] = ""
     sid: str
     account_sid: str
     date_created: float
@@ -33,6 +34,7 @@ class Record:
 @dataclass(slots=True)
 class Workspace(Record):
     kind: ClassVar[str] = "workspace"
+    prefix: ClassVar[str] = "WS"  # of its sid
     friendly_name: str = ""
     event_callback_url: str | None = None
     events_filter: str | None = None
@@ -45,6 +47,7 @@ class Workspace(Record):
 @dataclass(slots=True)
 class Activity(Record):
     kind: ClassVar[str] = "activity"
+    prefix: ClassVar[str] = "WA"  # of its sid
     workspace_sid: str = ""
     friendly_name: str = ""
     available: bool = False
@@ -53,6 +56,7 @@ class Activity(Record):
 @dataclass(slots=True)
 class TaskChannel(Record):
     kind: ClassVar[str] = "task_channel"
+    prefix: ClassVar[str] = "TC"  # of its sid
     workspace_sid: str = ""
     friendly_name: str = ""
     unique_name: str = ""
@@ -62,6 +66,7 @@ class TaskChannel(Record):
 @dataclass(slots=True)
 class Worker(Record):
     kind: ClassVar[str] = "worker"
+    prefix: ClassVar[str] = "WK"  # of its sid
     workspace_sid: str = ""
     friendly_name: str = ""
     attributes: str = "{}"
@@ -73,6 +78,7 @@ class Worker(Record):
 @dataclass(slots=True)
 class WorkerChannel(Record):
     kind: ClassVar[str] = "worker_channel"
+    prefix: ClassVar[str] = "WC"  # of its sid
     workspace_sid: str = ""
     worker_sid: str = ""
     task_channel_sid: str = ""
@@ -83,6 +89,7 @@ class WorkerChannel(Record):
 @dataclass(slots=True)
 class TaskQueue(Record):
     kind: ClassVar[str] = "task_queue"
+    prefix: ClassVar[str] = "WQ"  # of its sid
     workspace_sid: str = ""
     friendly_name: str = ""
     target_workers: str | None = "1==1"
@@ -95,6 +102,7 @@ class TaskQueue(Record):
 @dataclass(slots=True)
 class Workflow(Record):
     kind: ClassVar[str] = "workflow"
+    prefix: ClassVar[str] = "WW"  # of its sid
     workspace_sid: str = ""
     friendly_name: str = ""
     configuration: str = ""
@@ -106,6 +114,7 @@ class Workflow(Record):
 @dataclass(slots=True)
 class Task(Record):
     kind: ClassVar[str] = "task"
+    prefix: ClassVar[str] = "WT"  # of its sid
     workspace_sid: str = ""
     attributes: str = "{}"
     assignment_status: str = "pending"
@@ -131,6 +140,7 @@ class Task(Record):
 @dataclass(slots=True)
 class Reservation(Record):
     kind: ClassVar[str] = "reservation"
+    prefix: ClassVar[str] = "WR"  # of its sid
     workspace_sid: str = ""
     task_sid: str = ""
     worker_sid: str = ""
@@ -148,6 +158,7 @@ class Call(Record):
     instruction, or a caller's inbound call to a phone number (``taskrouter_sandbox.voice``)."""
 
     kind: ClassVar[str] = "call"
+    prefix: ClassVar[str] = "CA"  # of its sid
     workspace_sid: str = ""
     task_sid: str = ""
     reservation_sid: str = ""
@@ -220,7 +231,7 @@ def json_object(text: str | None) -> dict[str, Any]:
 def touch(record: R, now: float, **changes: Any) -> R:
     """A changed copy (records are never edited in place: readers may hold the old one)."""
     if hasattr(record, "version"):
-        changes.setdefault("version", record.version + 1)  # type: ignore[attr-defined]
+        changes.setdefault("version", record.version + 1)
     return dataclasses.replace(record, date_updated=now, **changes)
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Collection
 
 from . import wire
-from .errors import BadRequest
+from .api_errors import BadRequest
 
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
@@ -81,7 +81,7 @@ class Params:
         values = self.values.get(name)
         return values[-1] if values else None
 
-    def str(self, name: str, *, required: bool = False, max_len: int | None = None) -> str | None:
+    def text(self, name: str, *, required: bool = False, max_len: int | None = None) -> str | None:
         value = self.raw(name)
         if value is None:
             if required:
@@ -92,12 +92,12 @@ class Params:
         return value
 
     def name(self, name: str = "FriendlyName", *, required: bool = False) -> str | None:
-        value = self.str(name, required=required, max_len=MAX_NAME)
+        value = self.text(name, required=required, max_len=MAX_NAME)
         if value is not None and not value.strip():
             raise BadRequest(f"{name} must not be empty")
         return value
 
-    def bool(self, name: str) -> bool | None:
+    def boolean(self, name: str) -> bool | None:
         value = self.raw(name)
         if value is None:
             return None
@@ -108,7 +108,7 @@ class Params:
             return False
         raise BadRequest(f"{name} must be true or false, got {value!r}")
 
-    def int(self, name: str, *, low: int | None = None, high: int | None = None) -> int | None:
+    def integer(self, name: str, *, low: int | None = None, high: int | None = None) -> int | None:
         value = self.raw(name)
         if value is None:
             return None
@@ -125,7 +125,7 @@ class Params:
             raise BadRequest(f"{name} must be one of {', '.join(choices)}; got {value!r}")
         return match
 
-    def list(self, name: str) -> list[str]:
+    def text_list(self, name: str) -> list[str]:
         """Repeated keys (what the SDK sends) and the comma form (the docs' examples)."""
         out: list[str] = []
         for value in self.values.get(name, []):
@@ -143,7 +143,7 @@ class Params:
         return check_json_object(name, value)
 
     def sid(self, name: str, prefix: str, *, required: bool = False) -> str | None:
-        value = self.str(name, required=required)
+        value = self.text(name, required=required)
         if value is not None and not wire.is_sid(value, prefix):
             raise BadRequest(
                 f"{name} must be a {prefix} sid ({prefix} + 32 hex digits), got {value!r}"
@@ -164,13 +164,13 @@ class Params:
 
     def paging(self) -> tuple[int, int]:
         """(page_size, offset) from PageSize and PageToken (or the deprecated Page)."""
-        size = self.int("PageSize", low=1, high=wire.MAX_PAGE_SIZE) or wire.DEFAULT_PAGE_SIZE
+        size = self.integer("PageSize", low=1, high=wire.MAX_PAGE_SIZE) or wire.DEFAULT_PAGE_SIZE
         token = self.raw("PageToken")
         if token:
             if not token.startswith("PT"):
                 raise BadRequest(f"PageToken {_show(token)} is not a token this server issued")
             return size, bounded_int(token[2:], "PageToken's offset", low=0, high=MAX_OFFSET)
-        page_number = self.int("Page", low=0, high=MAX_OFFSET // size) or 0
+        page_number = self.integer("Page", low=0, high=MAX_OFFSET // size) or 0
         return size, page_number * size
 
 

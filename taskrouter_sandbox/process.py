@@ -17,11 +17,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import control_client
-from .app import SandboxConfig, create_app
+from .app import Sandbox, SandboxConfig, create_app
 from .files import open_private_append, private_dir, private_file
-from .server import make_server, warn
+from .http_server import make_server, warn
+
+if TYPE_CHECKING:
+    from .event_bridge.server import EventBridge
 
 STATE_FILE = "sandbox.json"
 CREDENTIALS_FILE = "credentials.json"
@@ -137,11 +141,11 @@ def serve(
         sandbox.close()
 
 
-def _start_bridge(sandbox: object, host: str, port: int):  # -> EventBridge
+def _start_bridge(sandbox: Sandbox, host: str, port: int) -> EventBridge:
     from . import event_bridge
 
     try:
-        return event_bridge.start(sandbox, host, port)  # type: ignore[arg-type]
+        return event_bridge.start(sandbox, host, port)
     except OSError as error:
         raise SandboxProcessError(
             f"Cannot listen on {host}:{port} for the event bridge ({error.strerror}); "
@@ -149,7 +153,7 @@ def _start_bridge(sandbox: object, host: str, port: int):  # -> EventBridge
         ) from None
 
 
-def state(data_dir: Path) -> dict | None:
+def state(data_dir: Path) -> dict[str, Any] | None:
     path = data_dir / STATE_FILE
     try:
         return dict(json.loads(path.read_text()))

@@ -20,6 +20,10 @@ Fixtures:
     ``.callbacks(workspace_sid)``, ``.control(method, path, form)``.
 ``taskrouter_client``
     a real ``twilio.rest.Client`` whose TaskRouter requests go to that sandbox.
+``taskrouter_sandbox_in_process``
+    a fresh sandbox in the test's own process (:class:`.InProcessSandbox`): the same HTTP
+    server on a free loopback port in a thread, the same methods, no interpreter to start,
+    and ``.app.core`` at hand. Nothing is shared between tests.
 
 Callbacks the sandbox sends are signed with ``taskrouter_sandbox.auth_token``, so a callback
 server validating ``X-Twilio-Signature`` with that token behaves as with Twilio.
@@ -32,7 +36,7 @@ from collections.abc import Iterator
 import pytest
 from twilio.rest import Client
 
-from .testing import SandboxProcess
+from .testing import InProcessSandbox, SandboxProcess
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +60,10 @@ def taskrouter_sandbox(taskrouter_sandbox_process: SandboxProcess) -> SandboxPro
 def taskrouter_client(taskrouter_sandbox: SandboxProcess) -> Client:
     """A real ``twilio.rest.Client`` for the emptied sandbox."""
     return taskrouter_sandbox.client()
+
+
+@pytest.fixture
+def taskrouter_sandbox_in_process() -> Iterator[InProcessSandbox]:
+    """A fresh sandbox in this process, closed after the test."""
+    with InProcessSandbox.running() as sandbox:
+        yield sandbox

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, MethodNotAllowed, NotFound
+from .api_errors import ApiError, MethodNotAllowed, NotFound
 from .params import Params
 
 if TYPE_CHECKING:
     from .app import Sandbox
-    from .store import Transaction
+    from .core.api import Core
+    from .core.engine import Engine
+    from .store import Store, Transaction
 
 
 @dataclass
@@ -54,12 +56,16 @@ class Context:
         return Params(self.request.query, "query string")
 
     @property
-    def store(self):
+    def store(self) -> Store:
         return self.sandbox.store
 
     @property
-    def engine(self):
-        return self.sandbox.engine
+    def core(self) -> Core:
+        return self.sandbox.core
+
+    @property
+    def engine(self) -> Engine:
+        return self.sandbox.core.engine
 
     def now(self) -> float:
         return self.sandbox.clock.now()

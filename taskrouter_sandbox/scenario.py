@@ -47,7 +47,7 @@ class Quickstart:
         )
 
     def reservations(self, task_sid: str) -> list[Any]:
-        return self.ws.tasks(task_sid).reservations.list()
+        return list(self.ws.tasks(task_sid).reservations.list())
 
 
 def build_quickstart(

@@ -29,7 +29,7 @@ class OtherTwilioApiError(ValueError):
     """A request for a Twilio API the sandbox does not emulate (only TaskRouter's is)."""
 
 
-class SandboxHttpClient(TwilioHttpClient):
+class SandboxHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio is untyped
     """Sends TaskRouter requests to the sandbox at ``target``; refuses other Twilio APIs."""
 
     def __init__(self, target: str, **kwargs: Any) -> None:

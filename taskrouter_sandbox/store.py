@@ -24,11 +24,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from .models import KINDS, Record, from_row
+
+R = TypeVar("R", bound=Record)
+# (puts, deletes, events) of one committed transaction
+Listener = Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -80,7 +84,9 @@ INSERT_EVENT = (
 
 
 class Store:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(
+        self, path: Path | None, on_fault: Callable[[str, BaseException], None] | None = None
+    ) -> None:
         self.lock = threading.RLock()
         self._db = sqlite3.connect(
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
@@ -92,29 +98,40 @@ class Store:
         self._seq: dict[str, int] = {}
         self._groups: dict[tuple[str, str, str], dict[str, Record]] = {}
         self._next_seq = 1
-        self.listeners: list[
-            Callable[[list[Record], list[Record], list[dict[str, Any]]], None]
-        ] = []
+        self.listeners: list[Listener] = []
         # (what, error): a listener failed after a commit; the sandbox records it and goes on
-        self.on_fault: Callable[[str, BaseException], None] = lambda what, error: None
+        self.on_fault = on_fault or (lambda what, error: None)
         self._load()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(puts, deletes, events)`` after every commit, under the lock, in
+        subscription order: the committed records and the event rows of the transaction.
+        This is the one hook for whatever follows committed state (the routing index, event
+        and assignment callbacks, an event bridge); a listener that fails is recorded via
+        ``on_fault`` and the others still run."""
+        self.listeners.append(listener)
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, sid: str, kind: str | None = None) -> Record | None:
+    @overload
+    def get(self, sid: str) -> Record | None: ...
+    @overload
+    def get(self, sid: str, cls: type[R]) -> R | None: ...
+    def get(self, sid: str, cls: type[Record] | None = None) -> Record | None:
+        """The record ``sid``; with ``cls`` only if it is one: ``get(sid, Task) -> Task | None``."""
         record = self._records.get(sid)
-        if record is None or (kind is not None and record.kind != kind):
+        if record is None or (cls is not None and type(record) is not cls):
             return None
         return record
 
-    def all(self, kind: str) -> list[Record]:
+    def all(self, cls: type[R]) -> list[R]:
         with self.lock:  # the records dict changes in place on commit: never iterate it bare
-            return [r for r in self._records.values() if r.kind == kind]
+            return [r for r in self._records.values() if type(r) is cls]
 
-    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
-        """Records of ``kind`` whose ``attr`` equals ``value``, in creation order. Read-only:
-        the dict is never changed after it is handed out (copy-on-write, see the module)."""
-        return self._groups.get((kind, attr, value), EMPTY)
+    def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
+        """Records of ``cls`` whose ``attr`` equals ``value``, in creation order. Read-only:
+        the mapping is never changed after it is handed out (copy-on-write, see the module)."""
+        return self._groups.get((cls.kind, attr, value), EMPTY)  # type: ignore[return-value]
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         with self.lock:
@@ -125,7 +142,9 @@ class Store:
         with self.lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def query_events(self, where: str, params: Iterable[Any], limit: int | None = None) -> list:
+    def query_events(
+        self, where: str, params: Iterable[Any], limit: int | None = None
+    ) -> list[dict[str, Any]]:
         sql = f"SELECT data FROM events WHERE {where} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -153,7 +172,9 @@ class Store:
         with self.lock:
             self._db.close()
 
-    def _commit(self, puts: dict[str, Record], deletes: dict[str, Record], events: list) -> None:
+    def _commit(
+        self, puts: dict[str, Record], deletes: dict[str, Record], events: list[dict[str, Any]]
+    ) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -198,11 +219,11 @@ class Store:
                 bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
             self._seq.pop(sid, None)
         for sid, record in puts.items():
-            old = self._records.get(sid)
+            previous = self._records.get(sid)
             for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
                 key = (record.kind, attr, getattr(record, attr))
-                if old is not None and getattr(old, attr) != key[2]:
-                    bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
+                if previous is not None and getattr(previous, attr) != key[2]:
+                    bucket((previous.kind, attr, getattr(previous, attr))).pop(sid, None)
                 target = bucket(key)
                 if (
                     sid not in target
@@ -266,25 +287,33 @@ class Transaction:
         finally:
             self.store.lock.release()
 
-    def get(self, sid: str, kind: str | None = None) -> Record | None:
+    @overload
+    def get(self, sid: str) -> Record | None: ...
+    @overload
+    def get(self, sid: str, cls: type[R]) -> R | None: ...
+    def get(self, sid: str, cls: type[Record] | None = None) -> Record | None:
         if sid in self.deletes:
             return None
         record = self.puts.get(sid) or self.store.get(sid)
-        if record is None or (kind is not None and record.kind != kind):
+        if record is None or (cls is not None and type(record) is not cls):
             return None
         return record
 
-    def group(self, kind: str, attr: str, value: str) -> dict[str, Record]:
-        base = self.store.group(kind, attr, value)
+    def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
+        base = self.store.group(cls, attr, value)
         if not (self.puts or self.deletes):
             return base
-        merged = {sid: self.puts.get(sid, r) for sid, r in base.items() if sid not in self.deletes}
+        merged: dict[str, R] = {
+            sid: self.puts.get(sid, r)  # type: ignore[misc]
+            for sid, r in base.items()
+            if sid not in self.deletes
+        }
         for sid, record in self.puts.items():
-            if record.kind == kind and getattr(record, attr, None) == value:
+            if type(record) is cls and getattr(record, attr, None) == value:
                 merged.setdefault(sid, record)
         return merged
 
-    def put(self, record: Record) -> Record:
+    def put(self, record: R) -> R:
         self.deletes.pop(record.sid, None)
         self.puts[record.sid] = record
         return record

@@ -19,7 +19,7 @@ import base64
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from .errors import BadRequest
+from .api_errors import BadRequest
 
 MAX_URL = 2048  # longer callback URLs are a mistake (or an attack), never a learner's route
 SCHEMES = ("http", "https")

@@ -1,43 +1,69 @@
 """Which callbacks TaskRouter sends, with what parameters, and what their answers do.
 
 * Assignment callback: one per reservation, to the workflow's ``assignment_callback_url``, with
-  the 12 documented parameters; the answer is handled as DESIGN.md decision 7 says (instruction
-  executed; ``{}`` = decide later; 40000/40001/40005/55555 recorded; non-200 or no answer in 5 s
-  -> the fallback URL, then nothing).
+  the 12 documented parameters; the answer is handled as decision 7 (``docs/decisions.md``)
+  says (instruction executed; ``{}`` = decide later; 40000/40001/40005/55555 recorded;
+  non-200 or no answer in 5 s -> the fallback URL, then nothing).
 * Event callbacks: every event of a workspace with an ``event_callback_url`` (honouring
   ``events_filter``), ``ResourceType`` lowercase, ``Timestamp`` in epoch seconds (decision 8).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from . import instructions
+from .core import instructions
+from .core.timers import FaultSink
 from .dispatch import Delivery, Dispatcher, Outcome, form_value, pascal
 from .models import Record, Reservation, Task, Worker, Workflow, Workspace
-from .store import Transaction
+from .store import Store
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+# Runs an instruction answered for a reservation (the core's, in its own transaction);
+# raises InstructionError when TaskRouter would refuse it.
+Answer = Callable[[str, dict[str, Any]], object]
 
 
 class Webhooks:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    """Follows committed changes (a store listener) and sends what they call for.
+
+    Wired by its constructor: the ``store`` it reads, the sandbox clock (``now``), each
+    account's auth token (``token_for``: callbacks are signed with it), the core's entry point
+    for an answered instruction (``answer``) and where background faults go (``on_fault``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], float],
+        token_for: Callable[[str], str],
+        answer: Answer,
+        on_fault: FaultSink,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.token_for = token_for
+        self.execute = answer
+        self.on_fault = on_fault
         self.dispatcher = Dispatcher(
-            self.answer, alive=lambda sid: sandbox.store.get(sid, "workspace") is not None
+            self.answer, alive=lambda sid: store.get(sid, Workspace) is not None
         )
 
     # -- assignment callbacks -------------------------------------------------------------
 
-    def reservation_created(self, tx: Transaction, reservation: Reservation) -> None:
-        flow = tx.get(reservation.workflow_sid or "", "workflow")
-        if not isinstance(flow, Workflow) or not flow.assignment_callback_url:
+    def _queue_assignment(self, reservation_sid: str) -> None:
+        """A ``reservation.created`` event was committed: post the assignment callback."""
+        reservation = self.store.get(reservation_sid, Reservation)
+        if reservation is None:
+            return
+        flow = self.store.get(reservation.workflow_sid or "", Workflow)
+        if flow is None or not flow.assignment_callback_url:
             return  # reservations still happen without a callback URL (the quickstart's part 1)
-        task = tx.get(reservation.task_sid, "task")
-        worker = tx.get(reservation.worker_sid, "worker")
-        assert isinstance(task, Task) and isinstance(worker, Worker)
-        now = self.sandbox.clock.now()
+        task = self.store.get(reservation.task_sid, Task)
+        worker = self.store.get(reservation.worker_sid, Worker)
+        if task is None or worker is None:
+            return
+        now = self.now()
         params = {
             "AccountSid": reservation.account_sid,
             "WorkspaceSid": reservation.workspace_sid,
@@ -58,11 +84,11 @@ class Webhooks:
             account_sid=reservation.account_sid,
             url=flow.assignment_callback_url,
             params=params,
-            auth_token=self.sandbox.token_for(reservation.account_sid),
+            auth_token=self.token_for(reservation.account_sid),
             reservation_sid=reservation.sid,
             fallback_url=flow.fallback_assignment_callback_url,
         )
-        tx.after_commit.append(lambda: self.dispatcher.send_assignment(delivery))
+        self.dispatcher.send_assignment(delivery)
 
     def answer(self, delivery: Delivery, outcome: Outcome) -> None:
         """Runs on a dispatcher thread: act on an assignment callback's answer."""
@@ -107,13 +133,7 @@ class Webhooks:
             return
         name = str(instruction.get("instruction"))
         try:
-            with self.sandbox.store.transaction() as tx:
-                reservation = tx.get(delivery.reservation_sid or "", "reservation")
-                if not isinstance(reservation, Reservation):
-                    raise instructions.InstructionError(20404, "the reservation no longer exists")
-                instructions.execute(
-                    self.sandbox.engine, tx, reservation, instruction, self.sandbox.clock.now()
-                )
+            self.execute(delivery.reservation_sid or "", instruction)
         except instructions.InstructionError as error:  # nothing was committed
             self.dispatcher.record(delivery, outcome, error.code, error.message, instruction=name)
             return
@@ -124,20 +144,30 @@ class Webhooks:
     # -- event callbacks ------------------------------------------------------------------
 
     def committed(self, puts: list[Record], deletes: list[Record], events: list[Any]) -> None:
-        """Store listener (under the lock, after commit): queue the workspace's event callbacks."""
+        """Store listener (under the lock, after commit): queue the workspace's event callbacks,
+        then the assignment callback of every reservation created."""
         for event in events:
             row = event["row"]
             try:  # one event that cannot be turned into a callback must not cost the others
                 self._queue_event(row)
             except Exception as error:
                 what = f"event {row.get('sid')} could not be queued"
-                self.sandbox.fault("event", row.get("resource_sid", ""), what, error)
+                self.on_fault("event", row.get("resource_sid", ""), what, error)
+        for event in events:
+            row = event["row"]
+            if row["event_type"] != "reservation.created":
+                continue
+            try:  # committed already: a callback that cannot be queued is recorded, not raised
+                self._queue_assignment(row["resource_sid"])
+            except Exception as error:
+                what = f"the assignment callback of {row['resource_sid']} could not be queued"
+                self.on_fault("commit", row["resource_sid"], what, error)
         for record in deletes:
             if isinstance(record, Workspace):
                 self.dispatcher.forget(record.sid)  # its callback threads end with it
 
     def _queue_event(self, row: dict[str, Any]) -> None:
-        ws = self.sandbox.store.get(row["workspace_sid"], "workspace")
+        ws = self.store.get(row["workspace_sid"], Workspace)
         if not isinstance(ws, Workspace) or not ws.event_callback_url:
             return
         if ws.events_filter and row["event_type"] not in ws.events_filter.split(","):
@@ -148,7 +178,7 @@ class Webhooks:
             account_sid=ws.account_sid,
             url=ws.event_callback_url,
             params=event_params(row),
-            auth_token=self.sandbox.token_for(ws.account_sid),
+            auth_token=self.token_for(ws.account_sid),
             event_type=row["event_type"],
         ))  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Twilio's wire conventions: sids, dates, absolute URLs and list pages.
 
-The SDK is strict about these (``reference/twilio-sdk.md`` §2c): dates must be exactly
+The SDK is strict about these (``twilio/base/version.py`` parses with ``json.loads`` and
+``deserialize.iso8601_datetime``; ``docs/decisions.md`` decision 9): dates must be exactly
 ``YYYY-MM-DDTHH:MM:SSZ`` or they stay strings, records are found through ``meta.key``, and
 ``meta.next_page_url`` is followed verbatim.
 """

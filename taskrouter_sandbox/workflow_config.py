@@ -1,6 +1,6 @@
 """Workflow ``Configuration`` documents: validated once, then used by the router.
 
-Shape (``reference/taskrouter.md`` §6)::
+Shape (https://www.twilio.com/docs/taskrouter/workflow-configuration)::
 
     {"task_routing": {"filters": [{"filter_friendly_name": "...", "expression": "...",
                                    "targets": [{"queue": "WQ...", "priority": 1, "timeout": 30,
@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import BadRequest
+from .api_errors import BadRequest
 from .expressions import Expression, ExpressionError, parse
 from .params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 
@@ -193,7 +194,7 @@ def _order_by(where: str, value: object) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
-def _optional_str(where: str, key: str, raw: dict) -> str | None:
+def _optional_str(where: str, key: str, raw: dict[str, Any]) -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise BadRequest(f"{where}.{key} must be a string expression such as task.agent_id")

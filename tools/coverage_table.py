@@ -46,12 +46,12 @@ def shape(path: str) -> str:
 
 def sandbox_routes() -> dict[tuple[str, str], str]:
     """(METHOD, template shape) -> template, for every handler the sandbox registers."""
-    from taskrouter_sandbox import control
+    from taskrouter_sandbox import control_plane
     from taskrouter_sandbox.resources import ROUTES
 
     return {
         (method.upper(), shape(template)): template
-        for routes in (*ROUTES, control.routes)
+        for routes in (*ROUTES, control_plane.routes)
         for method, template, _handler in routes.table
     }
 
@@ -145,7 +145,7 @@ def render(rows: Sequence[Row]) -> str:
         " The test suite runs `--check` and fails when this file is stale. -->",
         "",
         "One row per operation of `spec/twilio_taskrouter_v1.json`. **Implemented**: the sandbox",
-        "route table (`taskrouter_sandbox/resources`, `taskrouter_sandbox/control.py`) has a",
+        "route table (`taskrouter_sandbox/resources`, `taskrouter_sandbox/control_plane.py`) has a",
         "handler for the method and path. **Tested**: `tests/conformance/test_operations.py` calls",
         "it through the real `twilio` SDK and validates the raw response against the spec.",
         "",

@@ -17,8 +17,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError
-from ..models import Activity, Reservation, Task, Worker, WorkerChannel
+from ..api_errors import ApiError
+from ..models import Activity, R, Reservation, Task, Worker, WorkerChannel
 from ..router import Request
 from . import payloads, tokens
 
@@ -133,32 +133,32 @@ def _form_value(value: Any) -> str:
 
 
 def _render(name: str, sids: dict[str, str], store: Any, now: float) -> Any:
-    def found(sid: str | None, kind: str, cls: type) -> Any:
-        record = store.get(sid or "", kind)
-        if not isinstance(record, cls) or getattr(record, "workspace_sid", "") != sids["ws"]:
-            raise BridgeError(404, f"No {kind} {sid} in workspace {sids['ws']}", 20404)
+    def found(sid: str | None, cls: type[R]) -> R:
+        record: R | None = store.get(sid or "", cls)
+        if record is None or record.workspace != sids["ws"]:
+            raise BridgeError(404, f"No {cls.kind} {sid} in workspace {sids['ws']}", 20404)
         return record
 
     if name == "worker":
-        return payloads.worker(found(sids["wk"], "worker", Worker), store)
+        return payloads.worker(found(sids["wk"], Worker), store)
     if name == "activities":
-        records = [r for r in store.group("activity", "workspace_sid", sids["ws"]).values()
+        records = [r for r in store.group(Activity, "workspace_sid", sids["ws"]).values()
                    if isinstance(r, Activity)]  # fmt: skip
         return {"contents": [payloads.activity(r) for r in records], "after_sid": None}
     if name == "channels":
-        records = store.group("worker_channel", "worker_sid", sids["wk"]).values()
+        records = store.group(WorkerChannel, "worker_sid", sids["wk"]).values()
         return {"contents": [payloads.channel(r, store) for r in records
                              if isinstance(r, WorkerChannel)], "after_sid": None}  # fmt: skip
     if name == "reservations":
-        records = store.group("reservation", "worker_sid", sids["wk"]).values()
+        records = store.group(Reservation, "worker_sid", sids["wk"]).values()
         active = [
             r for r in records if isinstance(r, Reservation) and r.reservation_status in ACTIVE
         ]
         return {"contents": [payloads.reservation(r, store, now) for r in active],
                 "after_sid": None}  # fmt: skip
     if name == "reservation":
-        record = found(sids["wr"], "reservation", Reservation)
+        record = found(sids["wr"], Reservation)
         if record.worker_sid != sids["wk"]:
             raise BridgeError(404, f"No reservation {sids['wr']} for worker {sids['wk']}", 20404)
         return payloads.reservation(record, store, now)
-    return payloads.task(found(sids.get("wt"), "task", Task), store, now)
+    return payloads.task(found(sids.get("wt"), Task), store, now)

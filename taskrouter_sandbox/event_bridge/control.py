@@ -8,14 +8,19 @@ network drop would; the SDK reconnects with backoff and re-initialises.
 
 from __future__ import annotations
 
-from ..errors import ApiError
+from typing import TYPE_CHECKING
+
+from ..api_errors import ApiError
 from ..router import Context, Response, Routes, ok
+
+if TYPE_CHECKING:
+    from .server import EventBridge
 
 routes = Routes()
 
 
-def _bridge(ctx: Context):  # -> EventBridge
-    bridge = getattr(ctx.sandbox, "event_bridge", None)
+def _bridge(ctx: Context) -> EventBridge:
+    bridge = ctx.sandbox.event_bridge
     if bridge is None:
         raise ApiError("This sandbox runs without an event bridge (start it with "
                        "`python -m taskrouter_sandbox serve`)", code=20404, status=404)  # fmt: skip
@@ -31,5 +36,5 @@ def describe(ctx: Context) -> Response:
 
 @routes.post("/_sandbox/event-bridge/drop")
 def drop(ctx: Context) -> Response:
-    worker_sid = ctx.params.str("WorkerSid")
+    worker_sid = ctx.params.text("WorkerSid")
     return ok({"dropped": _bridge(ctx).hub.drop(worker_sid)})

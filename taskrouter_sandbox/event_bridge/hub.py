@@ -1,7 +1,7 @@
 """Who is connected, and what each worker's WebSocket is told, in commit order.
 
 The one hook into the core: :meth:`Hub.committed` is a store listener
-(``Store.listeners``), called under the store lock right after each commit with the
+(``Store.subscribe``), called under the store lock right after each commit with the
 transaction's records and event rows. It turns every TaskRouter event that concerns a
 connected worker into an event-bridge message and queues it on that worker's connections;
 each connection's own thread sends its queue in order. Because commits are serialised by the
@@ -139,25 +139,25 @@ class Hub:
     def _addressed(self, row: dict[str, Any], store: Any, now: float) -> list[tuple[str, Any]]:
         kind, sid = row["event_type"], row["resource_sid"]
         if kind in WORKER_EVENTS:
-            record = store.get(sid, "worker")
+            record = store.get(sid, Worker)
             return [(sid, payloads.worker(record, store))] if isinstance(record, Worker) else []
         if kind in CHANNEL_EVENTS:  # the event names the worker and the task channel
             task_channel = row["event_data"].get("task_channel_sid")
-            for record in store.group("worker_channel", "worker_sid", sid).values():
+            for record in store.group(WorkerChannel, "worker_sid", sid).values():
                 if isinstance(record, WorkerChannel) and record.task_channel_sid == task_channel:
                     return [(sid, payloads.channel(record, store))]
             return []
         if kind.startswith("reservation."):
-            record = store.get(sid, "reservation")
+            record = store.get(sid, Reservation)
             if isinstance(record, Reservation):
                 return [(record.worker_sid, payloads.reservation(record, store, now))]
             return []
         if kind in TASK_EVENTS:
-            record = store.get(sid, "task")
+            record = store.get(sid, Task)
             if not isinstance(record, Task):
                 return []
             payload = payloads.task(record, store, now)
-            held = store.group("reservation", "task_sid", sid).values()
+            held = store.group(Reservation, "task_sid", sid).values()
             holders = {r.worker_sid for r in held if r.reservation_status not in LET_GO}
             return [(worker_sid, payload) for worker_sid in sorted(holders)]
         return []

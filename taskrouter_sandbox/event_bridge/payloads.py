@@ -53,8 +53,8 @@ def task(record: Task, store: Any, now: float) -> dict[str, Any]:
 
 def reservation(record: Reservation, store: Any, now: float) -> dict[str, Any]:
     """The reservation with its task, as in ``reservation.*`` events and the v2 list."""
-    held = store.get(record.task_sid, "task")
-    holder = store.get(record.worker_sid, "worker")
+    held = store.get(record.task_sid, Task)
+    holder = store.get(record.worker_sid, Worker)
     return {
         "account_sid": record.account_sid,
         "date_created": int(record.date_created),
@@ -75,15 +75,15 @@ def _timeout(record: Reservation, store: Any, now: float) -> int:
     """Seconds the worker has left to answer (the workflow's timeout before it is pending)."""
     if record.timeout_at is not None and record.reservation_status == "pending":
         return max(int(record.timeout_at - now), 0)
-    flow = store.get(record.workflow_sid or "", "workflow")
+    flow = store.get(record.workflow_sid or "", Workflow)
     return flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
 
 
 def _last_reserved_ms(record: WorkerChannel, store: Any) -> int | None:
     """When the worker last got a reservation on this channel (ms), or None."""
     latest = None
-    for held in store.group("reservation", "worker_sid", record.worker_sid).values():
-        owner = store.get(held.task_sid, "task")
+    for held in store.group(Reservation, "worker_sid", record.worker_sid).values():
+        owner = store.get(held.task_sid, Task)
         if isinstance(owner, Task) and owner.task_channel_sid == record.task_channel_sid:
             latest = max(latest or 0.0, held.date_created)
     return None if latest is None else int(latest * 1000)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 from simple_websocket import ConnectionClosed, Server
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler, make_server
 
 from . import calls, tokens
 from .hub import Hub
@@ -119,9 +119,10 @@ class EventBridge:
             host, port, create_wsgi_app(sandbox, self.hub), threaded=True,
             request_handler=QuietHandler,
         )  # fmt: skip
-        self._server.daemon_threads = True
+        if isinstance(self._server, ThreadedWSGIServer):  # threads must not outlive the bridge
+            self._server.daemon_threads = True
         self.host, self.port = host, int(self._server.server_port)
-        sandbox.store.listeners.append(self.hub.committed)
+        sandbox.store.subscribe(self.hub.committed)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="event-bridge", daemon=True
         )

@@ -95,10 +95,10 @@ def verify(sandbox: Sandbox, token: str | None) -> WorkerGrant:
     if not isinstance(grant, dict):
         raise TokenRefused(403, NO_GRANT)
     workspace_sid, worker_sid = str(grant.get("workspace_sid")), str(grant.get("worker_sid"))
-    workspace = sandbox.store.get(workspace_sid, "workspace")
+    workspace = sandbox.store.get(workspace_sid, Workspace)
     if not isinstance(workspace, Workspace) or workspace.account_sid != account_sid:
         raise TokenRefused(403, f"The token's workspace {workspace_sid} does not exist")
-    worker = sandbox.store.get(worker_sid, "worker")
+    worker = sandbox.store.get(worker_sid, Worker)
     if not isinstance(worker, Worker) or worker.workspace_sid != workspace_sid:
         raise TokenRefused(403, f"The token's worker {worker_sid} is not in {workspace_sid}")
     return WorkerGrant(account_sid, workspace_sid, worker_sid, float(expires))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest
-from ..models import Activity, touch
+from .. import wire
+from ..core import activities
+from ..models import Activity
 from ..router import Context, Response, Routes, no_content, ok
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
-from .workspaces import add_activity
 
 routes = Routes()
-MAX_ACTIVITIES = 100
 
 
 def render(activity: Activity) -> dict[str, Any]:
@@ -30,24 +28,15 @@ def render(activity: Activity) -> dict[str, Any]:
     }
 
 
-def _unique(existing: list[Activity], name: str, sid: str | None = None) -> None:
-    if any(a.friendly_name.lower() == name.lower() and a.sid != sid for a in existing):
-        raise BadRequest(f"An activity named {name!r} already exists in this workspace")
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Activities")
 def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
     name = ctx.params.name(required=True)
     assert name is not None
-    available = ctx.params.bool("Available")
+    available = ctx.params.boolean("Available")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        existing: list[Activity] = list(tx.group("activity", "workspace_sid", ws.sid).values())  # type: ignore[arg-type]
-        if len(existing) >= MAX_ACTIVITIES:
-            raise BadRequest(f"A workspace holds at most {MAX_ACTIVITIES} activities")
-        _unique(existing, name)
-        activity = add_activity(tx, ws, name, bool(available), now)
+        activity = activities.create_activity(tx, ws, name, bool(available), now)
         return ok(render(activity), 201)
 
 
@@ -55,7 +44,7 @@ def create_activity(ctx: Context, WorkspaceSid: str) -> Response:
 def list_activities(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
     q = ctx.query
-    name, available = q.str("FriendlyName"), q.bool("Available")
+    name, available = q.text("FriendlyName"), q.boolean("Available")
     records = [
         a
         for a in in_workspace(ctx, Activity, WorkspaceSid)
@@ -79,16 +68,7 @@ def update_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
         if name is not None:
-            _unique(tx.group("activity", "workspace_sid", WorkspaceSid).values(), name, Sid)  # type: ignore[arg-type]
-            activity = tx.put(touch(activity, now, friendly_name=name))
-            events.emit(
-                tx,
-                now,
-                "activity.updated",
-                activity,
-                f"Activity {name} updated",
-                events.describe(activity),
-            )
+            activity = activities.rename_activity(tx, activity, name, now)
         return ok(render(activity))
 
 
@@ -97,39 +77,5 @@ def delete_activity(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         activity = child_of(ctx, Activity, WorkspaceSid, Sid, tx)
-        ws = workspace_of(ctx, WorkspaceSid, tx)
-        if Sid in (ws.default_activity_sid, ws.timeout_activity_sid):
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is the workspace's default or timeout "
-                "activity; point the workspace at another activity first"
-            )
-        users = [
-            w
-            for w in tx.group("worker", "workspace_sid", WorkspaceSid).values()
-            if w.activity_sid == Sid
-        ]  # type: ignore[attr-defined]
-        if users:
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is held by {len(users)} worker(s); "
-                "move them to another activity first"
-            )
-        queues = [
-            q
-            for q in tx.group("task_queue", "workspace_sid", WorkspaceSid).values()
-            if Sid in (q.reservation_activity_sid, q.assignment_activity_sid)
-        ]  # type: ignore[attr-defined]
-        if queues:
-            raise BadRequest(
-                f"Activity {activity.friendly_name} is used by TaskQueue "
-                f"{queues[0].friendly_name}; change the queue first"  # type: ignore[attr-defined]
-            )
-        tx.delete(activity)
-        events.emit(
-            tx,
-            now,
-            "activity.deleted",
-            activity,
-            f"Activity {activity.friendly_name} deleted",
-            events.describe(activity),
-        )
+        activities.delete_activity(tx, workspace_of(ctx, WorkspaceSid, tx), activity, now)
     return no_content()

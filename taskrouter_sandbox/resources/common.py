@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from .. import wire
-from ..errors import BadRequest, NotFound, PreconditionFailed
-from ..models import Activity, Record, Workspace
+from ..api_errors import NotFound, PreconditionFailed
+from ..models import Record, Workspace
 from ..router import Context, Response, ok
 from ..store import Transaction
 
@@ -20,7 +20,7 @@ def ws_path(workspace_sid: str) -> str:
 
 def workspace_of(ctx: Context, sid: str, tx: Transaction | None = None) -> Workspace:
     """The caller's workspace ``sid`` or 404 (another account's workspace is not found)."""
-    record = (tx or ctx.store).get(sid, "workspace")
+    record = (tx or ctx.store).get(sid, Workspace)
     if record is None or record.account_sid != ctx.request.account_sid:
         raise NotFound(f"/v1{ws_path(sid)}")
     assert isinstance(record, Workspace)
@@ -37,7 +37,7 @@ def child_of(
 ) -> R:
     """A record of ``cls`` in the workspace (and under ``parents``) or 404."""
     workspace_of(ctx, workspace_sid, tx)
-    record = (tx or ctx.store).get(sid, cls.kind)
+    record = (tx or ctx.store).get(sid, cls)
     if (
         record is None
         or getattr(record, "workspace_sid", None) != workspace_sid
@@ -49,7 +49,7 @@ def child_of(
 
 
 def in_workspace(ctx: Context, cls: type[R], workspace_sid: str) -> list[R]:
-    return list(ctx.store.group(cls.kind, "workspace_sid", workspace_sid).values())  # type: ignore[arg-type]
+    return list(ctx.store.group(cls, "workspace_sid", workspace_sid).values())
 
 
 def check_if_match(ctx: Context, record: Record) -> None:
@@ -66,7 +66,11 @@ def check_if_match(ctx: Context, record: Record) -> None:
 
 
 def list_response(
-    ctx: Context, key: str, path: str, records: Iterable[Any], render: Callable[[Any], dict]
+    ctx: Context,
+    key: str,
+    path: str,
+    records: Iterable[Any],
+    render: Callable[[Any], dict[str, Any]],
 ) -> Response:
     size, offset = ctx.query.paging()
     items = list(records)
@@ -79,15 +83,3 @@ def by_name(records: Iterable[R], name: str | None, attr: str = "friendly_name")
     if name is None:
         return list(records)
     return [r for r in records if getattr(r, attr) == name]
-
-
-def check_activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
-    """An activity of this workspace named by a parameter, or 400 saying which one is wrong."""
-    record = tx.get(sid, "activity")
-    if record is None or record.workspace_sid != workspace_sid:  # type: ignore[attr-defined]
-        raise BadRequest(
-            f"{param} {sid!r} is not an activity of workspace {workspace_sid}; "
-            "list the workspace's activities to find the right sid"
-        )
-    assert isinstance(record, Activity)
-    return record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFound
+from ..api_errors import NotFound
 from ..router import Context, Response, Routes, ok
 from .common import list_response, workspace_of, ws_path
 
@@ -28,7 +28,7 @@ def list_events(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     start = ctx.query.date("StartDate", day_only=True)
     end = ctx.query.date("EndDate", day_only=True)
-    minutes = ctx.query.int("Minutes", low=1, high=43_200)
+    minutes = ctx.query.integer("Minutes", low=1, high=43_200)
     if start is None:
         start = (end or now) - 60 * (minutes or DEFAULT_MINUTES)
     where = ["workspace_sid = ?", "event_date >= ?"]
@@ -37,7 +37,7 @@ def list_events(ctx: Context, WorkspaceSid: str) -> Response:
         where.append("event_date <= ?")
         params.append(end)
     for param, column in FILTERS.items():
-        value = ctx.query.str(param)
+        value = ctx.query.text(param)
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import instructions, wire
-from ..errors import BadRequest
+from .. import wire
+from ..api_errors import BadRequest
+from ..core import instructions
 from ..models import Reservation, Task, Worker
 from ..router import Context, Response, Routes, ok
 from .common import check_if_match, child_of, list_response, ws_path
@@ -54,7 +55,7 @@ def render(reservation: Reservation, store: Any, by_worker: bool = False) -> dic
 
 def _list(ctx: Context, records: list[Reservation], path: str, by_worker: bool) -> Response:
     status = ctx.query.enum("ReservationStatus", STATUSES)
-    worker_sid = ctx.query.str("WorkerSid")
+    worker_sid = ctx.query.text("WorkerSid")
     records = [
         r
         for r in records
@@ -68,14 +69,14 @@ def _list(ctx: Context, records: list[Reservation], path: str, by_worker: bool) 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations")
 def list_task_reservations(ctx: Context, WorkspaceSid: str, TaskSid: str) -> Response:
     child_of(ctx, Task, WorkspaceSid, TaskSid)
-    records = list(ctx.store.group("reservation", "task_sid", TaskSid).values())
+    records = list(ctx.store.group(Reservation, "task_sid", TaskSid).values())
     return _list(ctx, records, f"{ws_path(WorkspaceSid)}/Tasks/{TaskSid}/Reservations", False)
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Reservations")
 def list_worker_reservations(ctx: Context, WorkspaceSid: str, WorkerSid: str) -> Response:
     child_of(ctx, Worker, WorkspaceSid, WorkerSid)
-    records = list(ctx.store.group("reservation", "worker_sid", WorkerSid).values())
+    records = list(ctx.store.group(Reservation, "worker_sid", WorkerSid).values())
     return _list(ctx, records, f"{ws_path(WorkspaceSid)}/Workers/{WorkerSid}/Reservations", True)
 
 
@@ -111,7 +112,7 @@ def _update(
     p = ctx.params
     status = p.enum("ReservationStatus", STATUSES)
     name = p.enum("Instruction", INSTRUCTIONS, fold=True)
-    activity_sid = p.str("WorkerActivitySid")
+    activity_sid = p.text("WorkerActivitySid")
     if status is None and name is None:
         raise BadRequest("Pass ReservationStatus (e.g. accepted or rejected) or an Instruction")
     now = ctx.now()

@@ -37,13 +37,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import wire
-from ..errors import BadRequest
-from ..models import Activity, Task, TaskChannel, TaskQueue, Worker, Workflow, Workspace
+from ..api_errors import BadRequest, NotFound
+from ..core.channels import find_channel
+from ..core.routing import in_queue
+from ..models import (
+    Activity,
+    Task,
+    TaskChannel,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    Workflow,
+    Workspace,
+)
 from ..params import bounded_int
 from ..router import Context, Response, Routes, ok
-from ..routing import in_queue
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
-from .task_channels import find_channel
 
 routes = Routes()
 DEFAULT_MINUTES = 15
@@ -121,7 +130,7 @@ def _channel(ctx: Context, workspace_sid: str, ref: str | None) -> TaskChannel |
 
 
 def _splits(ctx: Context) -> list[int] | None:
-    raw = ctx.query.str("SplitByWaitTime")
+    raw = ctx.query.text("SplitByWaitTime")
     if raw is None:
         return None
     parts = [part.strip() for part in raw.split(",")]
@@ -132,10 +141,10 @@ def _splits(ctx: Context) -> list[int] | None:
 
 def _query(ctx: Context, workspace_sid: str, cumulative: bool = True) -> Query:
     now = ctx.now()
-    channel = _channel(ctx, workspace_sid, ctx.query.str("TaskChannel"))
+    channel = _channel(ctx, workspace_sid, ctx.query.text("TaskChannel"))
     if not cumulative:
         return Query(now, now, now, channel, None)
-    minutes = ctx.query.int("Minutes", low=1, high=MAX_MINUTES) or DEFAULT_MINUTES
+    minutes = ctx.query.integer("Minutes", low=1, high=MAX_MINUTES) or DEFAULT_MINUTES
     start, end = _date(ctx, "StartDate"), _date(ctx, "EndDate")
     end = now if end is None else end
     start = max(end - 60 * minutes, 0.0) if start is None else start
@@ -184,12 +193,12 @@ def _worker_realtime(activities: list[Activity], workers: list[Worker]) -> dict[
 
 
 def _available(store: Any, worker: Worker, channel: TaskChannel | None) -> bool:
-    activity = store.get(worker.activity_sid, "activity")
+    activity = store.get(worker.activity_sid, Activity)
     if activity is None or not activity.available:
         return False
     if channel is None:
         return True
-    mine = list(store.group("worker_channel", "worker_sid", worker.sid).values())  # a snapshot
+    mine = list(store.group(WorkerChannel, "worker_sid", worker.sid).values())  # a snapshot
     return any(c.task_channel_sid == channel.sid and c.available for c in mine)
 
 
@@ -342,7 +351,9 @@ def _envelope(ws: Workspace, path: str, **fields: Any) -> dict[str, Any]:
     return {"account_sid": ws.account_sid, "workspace_sid": ws.sid, **fields, "url": wire.url(path)}
 
 
-def _figures(ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **match: str) -> dict:
+def _figures(
+    ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **match: str
+) -> dict[str, Any]:
     """``kind`` (realtime, cumulative) figures of a scope: the workspace, its workers, or the
     queue / workflow named by ``match`` (task_queue_sid= / workflow_sid=)."""
     if scope == "workers":
@@ -357,7 +368,9 @@ def _figures(ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **mat
         return _task_realtime(tasks, q.now)
     workers = in_workspace(ctx, Worker, ws.sid)
     if scope == "queue":
-        queue = ctx.store.get(match["task_queue_sid"], "task_queue")
+        queue = ctx.store.get(match["task_queue_sid"], TaskQueue)
+        if queue is None:  # deleted since the route found it
+            raise NotFound(f"/v1{ctx.request.path.removeprefix('/v1')}")
         return _queue_realtime(ctx, queue, tasks, workers, q)
     activities = in_workspace(ctx, Activity, ws.sid)
     return {**_task_realtime(tasks, q.now), **_worker_realtime(activities, workers)}
@@ -366,8 +379,8 @@ def _figures(ctx: Context, ws: Workspace, q: Query, kind: str, scope: str, **mat
 def _scoped_workers(ctx: Context, workspace_sid: str) -> tuple[list[Worker], set[str] | None]:
     """Workers named by FriendlyName / TaskQueueSid / TaskQueueName, and their sids if filtered."""
     workers = in_workspace(ctx, Worker, workspace_sid)
-    name = ctx.query.str("FriendlyName")
-    queue_sid, queue_name = ctx.query.str("TaskQueueSid"), ctx.query.str("TaskQueueName")
+    name = ctx.query.text("FriendlyName")
+    queue_sid, queue_name = ctx.query.text("TaskQueueSid"), ctx.query.text("TaskQueueName")
     if name is not None:
         workers = [w for w in workers if w.friendly_name == name]
     if queue_sid is not None or queue_name is not None:
@@ -420,7 +433,7 @@ def task_queue_statistics(ctx: Context, WorkspaceSid: str, TaskQueueSid: str) ->
 def list_task_queues_statistics(ctx: Context, WorkspaceSid: str) -> Response:
     ws = workspace_of(ctx, WorkspaceSid)
     q = _query(ctx, ws.sid)
-    name = ctx.query.str("FriendlyName")
+    name = ctx.query.text("FriendlyName")
     queues = [x for x in in_workspace(ctx, TaskQueue, ws.sid) if name in (None, x.friendly_name)]
     tasks: dict[str | None, list[Task]] = defaultdict(list)
     for task in _tasks(ctx, ws.sid, q):
@@ -451,7 +464,7 @@ def _bulk_request(ctx: Context) -> list[tuple[str, str | None]]:
     """(queue sid, TaskChannel) pairs. Twilio documents ``{"queueSids": [...]}`` as JSON; also
     taken: a bare JSON list, items that are ``{"TaskQueueSid", "TaskChannel"}`` objects, and a
     form body repeating ``QueueSids``."""
-    body: Any = {"queueSids": ctx.params.list("QueueSids") or None}
+    body: Any = {"queueSids": ctx.params.text_list("QueueSids") or None}
     if "json" in ctx.request.headers.get("content-type", ""):
         try:
             body = json.loads(ctx.request.raw_body or b"null")
@@ -485,7 +498,7 @@ def bulk_task_queue_real_time_statistics(ctx: Context, WorkspaceSid: str) -> Res
     workers = in_workspace(ctx, Worker, ws.sid)
     data = []
     for sid, ref in _bulk_request(ctx):
-        queue = ctx.store.get(sid, "task_queue")
+        queue = ctx.store.get(sid, TaskQueue)
         if queue is None or queue.workspace_sid != ws.sid:
             raise BadRequest(f"TaskQueue {sid} does not exist in workspace {ws.sid}")
         q = Query(now, now, now, _channel(ctx, ws.sid, ref), None)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest, NotFound
-from ..models import TaskChannel, touch
+from .. import wire
+from ..api_errors import BadRequest, NotFound
+from ..core import channels
+from ..core.channels import find_channel
+from ..models import TaskChannel
 from ..router import Context, Response, Routes, no_content, ok
 from ..store import Transaction
 from .common import in_workspace, list_response, workspace_of, ws_path
-from .workspaces import add_channel
 
 routes = Routes()
 UNIQUE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -36,21 +37,6 @@ def render(channel: TaskChannel) -> dict[str, Any]:
     }
 
 
-def find_channel(tx: Transaction | Any, workspace_sid: str, ref: str) -> TaskChannel | None:
-    """By sid or unique name."""
-    record = tx.get(ref, "task_channel")
-    if record is not None and record.workspace_sid == workspace_sid:
-        return record  # type: ignore[no-any-return]
-    for channel in _channels(tx, workspace_sid):
-        if channel.unique_name == ref:
-            return channel
-    return None
-
-
-def _channels(tx: Any, workspace_sid: str) -> list[TaskChannel]:
-    return list(tx.group("task_channel", "workspace_sid", workspace_sid).values())
-
-
 def _check_names(friendly: str | None, unique: str | None) -> None:
     for label, value in (("FriendlyName", friendly), ("UniqueName", unique)):
         if value is not None and "-" in value:
@@ -69,13 +55,11 @@ def create_task_channel(ctx: Context, WorkspaceSid: str) -> Response:
     unique = p.name("UniqueName", required=True)
     assert friendly is not None and unique is not None
     _check_names(friendly, unique)
-    optimized = p.bool("ChannelOptimizedRouting")
+    optimized = p.boolean("ChannelOptimizedRouting")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        if any(c.unique_name == unique for c in _channels(tx, ws.sid)):
-            raise BadRequest(f"A TaskChannel with UniqueName {unique!r} already exists")
-        channel = add_channel(tx, ws, friendly, unique, now, optimized)
+        channel = channels.create_channel(tx, ws, friendly, unique, now, optimized)
         return ok(render(channel), 201)
 
 
@@ -108,7 +92,7 @@ def update_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     friendly = p.name()
     _check_names(friendly, None)
-    optimized = p.bool("ChannelOptimizedRouting")
+    optimized = p.boolean("ChannelOptimizedRouting")
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _lookup(ctx, WorkspaceSid, Sid, tx)
@@ -117,15 +101,7 @@ def update_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
             changes["friendly_name"] = friendly
         if optimized is not None:
             changes["channel_optimized_routing"] = optimized
-        channel = tx.put(touch(channel, now, **changes))
-        events.emit(
-            tx,
-            now,
-            "task-channel.updated",
-            channel,
-            f"TaskChannel {channel.unique_name} updated",
-            events.describe(channel),
-        )
+        channel = channels.update_channel(tx, channel, now, changes)
         return ok(render(channel))
 
 
@@ -134,27 +110,5 @@ def delete_task_channel(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _lookup(ctx, WorkspaceSid, Sid, tx)
-        live = [
-            t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
-            if t.task_channel_sid == channel.sid  # type: ignore[attr-defined]
-            and t.assignment_status not in ("completed", "canceled")
-        ]  # type: ignore[attr-defined]
-        if live:
-            raise BadRequest(
-                f"TaskChannel {channel.unique_name} still has {len(live)} open "
-                "task(s); complete or cancel them first"
-            )
-        for wc in tx.group("worker_channel", "workspace_sid", WorkspaceSid).values():
-            if wc.task_channel_sid == channel.sid:  # type: ignore[attr-defined]
-                tx.delete(wc)
-        tx.delete(channel)
-        events.emit(
-            tx,
-            now,
-            "task-channel.deleted",
-            channel,
-            f"TaskChannel {channel.unique_name} deleted",
-            events.describe(channel),
-        )
+        channels.delete_channel(tx, channel, now)
     return no_content()

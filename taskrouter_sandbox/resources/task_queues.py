@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest
+from .. import wire
+from ..api_errors import BadRequest
+from ..core import queues
+from ..core.routing import in_queue
 from ..expressions import ExpressionError, parse
-from ..models import TaskQueue, Worker, touch
+from ..models import TaskQueue, Worker
 from ..router import Context, Response, Routes, no_content, ok
-from ..routing import in_queue
-from ..store import Transaction
 from .common import (
-    check_activity,
     child_of,
     in_workspace,
     list_response,
@@ -22,7 +20,6 @@ from .common import (
 )
 
 routes = Routes()
-MAX_QUEUES = 5000
 MAX_RESERVED_WORKERS = 50
 TARGET_WORKERS_MAX = 4096
 
@@ -63,20 +60,21 @@ def render(queue: TaskQueue, store: Any) -> dict[str, Any]:
     }
 
 
-def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, Any]:
+def _settings(ctx: Context) -> dict[str, Any]:
+    """The parameters given, parsed; the core checks them against the workspace."""
     p = ctx.params
     out: dict[str, Any] = {}
     name = p.name()
     if name is not None:
         out["friendly_name"] = name
-    target = p.str("TargetWorkers", max_len=TARGET_WORKERS_MAX)
+    target = p.text("TargetWorkers", max_len=TARGET_WORKERS_MAX)
     if target is not None:
         try:
             parse(target)
         except ExpressionError as error:
             raise BadRequest(f"TargetWorkers is invalid: {error}") from None
         out["target_workers"] = target
-    reserved = p.int("MaxReservedWorkers", low=1, high=MAX_RESERVED_WORKERS)
+    reserved = p.integer("MaxReservedWorkers", low=1, high=MAX_RESERVED_WORKERS)
     if reserved is not None:
         out["max_reserved_workers"] = reserved
     order = p.enum("TaskOrder", ("FIFO", "LIFO"))
@@ -86,16 +84,10 @@ def _settings(ctx: Context, tx: Transaction, workspace_sid: str) -> dict[str, An
         ("ReservationActivitySid", "reservation_activity_sid"),
         ("AssignmentActivitySid", "assignment_activity_sid"),
     ):
-        sid = p.str(param)
+        sid = p.text(param)
         if sid is not None:
-            out[attr] = check_activity(tx, workspace_sid, sid, param).sid
+            out[attr] = sid
     return out
-
-
-def _unique(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for queue in tx.group("task_queue", "workspace_sid", workspace_sid).values():
-        if queue.friendly_name == name and queue.sid != sid:  # type: ignore[attr-defined]
-            raise BadRequest(f"A TaskQueue named {name!r} already exists in this workspace")
 
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/TaskQueues")
@@ -104,27 +96,7 @@ def create_task_queue(ctx: Context, WorkspaceSid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        settings = _settings(ctx, tx, ws.sid)
-        if len(tx.group("task_queue", "workspace_sid", ws.sid)) >= MAX_QUEUES:
-            raise BadRequest(f"A workspace holds at most {MAX_QUEUES} TaskQueues")
-        _unique(tx, ws.sid, settings["friendly_name"])
-        queue = TaskQueue(
-            sid=wire.new_sid("WQ"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            **{"target_workers": "1==1", **settings},
-        )
-        tx.put(queue)
-        events.emit(
-            tx,
-            now,
-            "task-queue.created",
-            queue,
-            f"TaskQueue {queue.friendly_name} created",
-            events.describe(queue),
-        )
+        queue = queues.create_queue(tx, ws, now, _settings(ctx))
         return ok(render(queue, tx), 201)
 
 
@@ -134,12 +106,12 @@ def list_task_queues(ctx: Context, WorkspaceSid: str) -> Response:
     q = ctx.query
     store = ctx.store
     records = in_workspace(ctx, TaskQueue, WorkspaceSid)
-    name = q.str("FriendlyName")
+    name = q.text("FriendlyName")
     if name is not None:
         records = [r for r in records if r.friendly_name == name]
-    worker_sid = q.str("WorkerSid")
+    worker_sid = q.text("WorkerSid")
     if worker_sid is not None:
-        worker = store.get(worker_sid, "worker")
+        worker = store.get(worker_sid, Worker)
         if worker is None or worker.workspace_sid != WorkspaceSid:
             raise BadRequest(f"WorkerSid {worker_sid!r} is not a worker of this workspace")
         records = [r for r in records if in_queue(store, worker, r)]
@@ -147,7 +119,7 @@ def list_task_queues(ctx: Context, WorkspaceSid: str) -> Response:
     if evaluate is not None:
         probe = Worker(sid="", account_sid="", date_created=0, date_updated=0, attributes=evaluate)
         records = [r for r in records if in_queue(store, probe, r)]
-    ordering = q.str("Ordering")
+    ordering = q.text("Ordering")
     if ordering:
         field_name, _, direction = ordering.partition(":")
         key = {"DateCreated": "date_created", "FriendlyName": "friendly_name"}.get(field_name)
@@ -168,21 +140,7 @@ def update_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
-        settings = _settings(ctx, tx, WorkspaceSid)
-        if "friendly_name" in settings:
-            _unique(tx, WorkspaceSid, settings["friendly_name"], Sid)
-        old_target = queue.target_workers
-        queue = tx.put(touch(queue, now, **settings))
-        if queue.target_workers != old_target:
-            events.emit(
-                tx,
-                now,
-                "task-queue.expression.updated",
-                queue,
-                f"TaskQueue {queue.friendly_name} expression updated",
-                events.describe(queue),
-            )
-        ctx.engine.queue_changed(tx, queue, now)
+        queue = queues.update_queue(ctx.engine, tx, queue, now, _settings(ctx))
         return ok(render(queue, tx))
 
 
@@ -191,30 +149,5 @@ def delete_task_queue(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         queue = child_of(ctx, TaskQueue, WorkspaceSid, Sid, tx)
-        for flow in tx.group("workflow", "workspace_sid", WorkspaceSid).values():
-            if Sid in json.dumps(json.loads(flow.configuration)):  # type: ignore[attr-defined]
-                raise BadRequest(
-                    f"TaskQueue {queue.friendly_name} is used by Workflow "
-                    f"{flow.friendly_name}; remove it from the workflow first"  # type: ignore[attr-defined]
-                )
-        waiting = [
-            t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
-            if t.task_queue_sid == Sid  # type: ignore[attr-defined]
-            and t.assignment_status in ("pending", "reserved")
-        ]  # type: ignore[attr-defined]
-        if waiting:
-            raise BadRequest(
-                f"TaskQueue {queue.friendly_name} still holds {len(waiting)} "
-                "pending task(s); cancel or move them first"
-            )
-        tx.delete(queue)
-        events.emit(
-            tx,
-            now,
-            "task-queue.deleted",
-            queue,
-            f"TaskQueue {queue.friendly_name} deleted",
-            events.describe(queue),
-        )
+        queues.delete_queue(tx, queue, now)
     return no_content()

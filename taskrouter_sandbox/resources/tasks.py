@@ -1,21 +1,18 @@
-"""Tasks: ``/v1/Workspaces/{WorkspaceSid}/Tasks[/{Sid}]``.
-
-Status changes a client may ask for (``reference/taskrouter.md`` §4.2): ``canceled`` before
-assignment, ``wrapping`` after it, ``completed`` from ``assigned`` or ``wrapping``; the others
-are TaskRouter's to make. Anything else is a 400 that says which move is allowed.
-"""
+"""Tasks: ``/v1/Workspaces/{WorkspaceSid}/Tasks[/{Sid}]``: parse, call :mod:`..core.tasks`
+(validation, events, routing), render; listing and its filters are read-only and stay here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest
+from .. import wire
+from ..api_errors import BadRequest
+from ..core import tasks
+from ..core.tasks import STATUSES
 from ..expressions import ExpressionError, parse
-from ..models import Task, Workflow, Workspace, json_object, touch
+from ..models import Task, json_object
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
-from ..store import Transaction
 from .common import (
     check_if_match,
     child_of,
@@ -24,18 +21,9 @@ from .common import (
     workspace_of,
     ws_path,
 )
-from .task_channels import find_channel
 
 routes = Routes()
 MAX_TIMEOUT = MAX_TASK_TIMEOUT
-EARLIEST_START = -2_208_988_800.0  # 1900-01-01T00:00:00Z
-DEFAULT_TIMEOUT = 86_400
-STATUSES = ("pending", "reserved", "assigned", "canceled", "completed", "wrapping")
-CLIENT_MOVES = {
-    "canceled": ("pending", "reserved"),
-    "wrapping": ("assigned",),
-    "completed": ("assigned", "wrapping"),
-}
 
 
 def render(task: Task, store: Any, now: float) -> dict[str, Any]:
@@ -78,94 +66,28 @@ def render(task: Task, store: Any, now: float) -> dict[str, Any]:
 
 
 def _virtual_start_time(ctx: Context, now: float) -> float | None:
-    moment = ctx.params.date("VirtualStartTime")
-    if moment is None:
-        return None
-    if moment > now or moment < EARLIEST_START:
-        raise BadRequest("VirtualStartTime must not be in the future nor before 1900")
-    return moment
-
-
-def _channel_sid(ctx: Context | None, tx: Transaction, workspace_sid: str, ref: str | None) -> str:
-    channel = find_channel(tx, workspace_sid, ref or "default")
-    if channel is None:
-        raise BadRequest(
-            f"TaskChannel {ref or 'default'!r} does not exist in this workspace; "
-            "pass a TaskChannel sid or unique name such as 'default' or 'voice'"
-        )
-    return channel.sid
-
-
-def _workflow(
-    ctx: Context | None, tx: Transaction, workspace_sid: str, sid: str | None
-) -> Workflow:
-    flows = [f for f in tx.group("workflow", "workspace_sid", workspace_sid).values()]
-    if sid is None:
-        if len(flows) == 1:
-            return flows[0]  # type: ignore[return-value]
-        raise BadRequest(
-            "Missing required parameter WorkflowSid in the post body "
-            f"(the workspace has {len(flows)} workflows, so it must be named)"
-        )
-    flow = tx.get(sid, "workflow")
-    if flow is None or flow.workspace_sid != workspace_sid:  # type: ignore[attr-defined]
-        raise BadRequest(f"WorkflowSid {sid!r} is not a workflow of this workspace")
-    return flow  # type: ignore[return-value]
+    return tasks.check_start(ctx.params.date("VirtualStartTime"), now)
 
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Tasks")
 def create_task(ctx: Context, WorkspaceSid: str) -> Response:
     p = ctx.params
-    attributes = p.json_object("Attributes") or "{}"
-    priority = p.int("Priority", low=0, high=MAX_PRIORITY)
-    timeout = p.int("Timeout", low=1, high=MAX_TIMEOUT)
-    workflow_sid = p.sid("WorkflowSid", "WW")
-    routing_target = p.str("RoutingTarget")
-    ignore_capacity = p.bool("IgnoreCapacity")
-    queue_sid = p.sid("TaskQueueSid", "WQ")
+    fields: dict[str, Any] = {
+        "attributes": p.json_object("Attributes") or "{}",
+        "priority": p.integer("Priority", low=0, high=MAX_PRIORITY),
+        "timeout": p.integer("Timeout", low=1, high=MAX_TIMEOUT),
+        "workflow_sid": p.sid("WorkflowSid", "WW"),
+        "routing_target": p.text("RoutingTarget"),
+        "ignore_capacity": p.boolean("IgnoreCapacity"),
+        "task_queue_sid": p.sid("TaskQueueSid", "WQ"),
+    }
     now = ctx.now()
-    start = _virtual_start_time(ctx, now)
+    fields["virtual_start_time"] = _virtual_start_time(ctx, now)
+    fields["task_channel"] = p.text("TaskChannel")
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        task = new_task(
-            ctx.engine, tx, ws, now, attributes=attributes, workflow_sid=workflow_sid,
-            priority=priority, timeout=timeout, task_channel=p.str("TaskChannel"),
-            queue_sid=queue_sid, start=start, routing_target=routing_target,
-            ignore_capacity=ignore_capacity,
-        )  # fmt: skip
+        task = tasks.create_task(ctx.engine, tx, ws, now, **fields)
         return ok(render(task, tx, now), 201, etag=task.version)
-
-
-def new_task(
-    engine: Any, tx: Transaction, ws: Workspace, now: float, *, attributes: str = "{}",
-    workflow_sid: str | None = None, priority: int | None = None, timeout: int | None = None,
-    task_channel: str | None = None, queue_sid: str | None = None, start: float | None = None,
-    routing_target: str | None = None, ignore_capacity: bool | None = None,
-) -> Task:  # fmt: skip
-    """Create a task in ``ws`` and route it: what ``POST .../Tasks`` does, and TwiML
-    ``<Enqueue workflowSid>`` too (``taskrouter_sandbox.voice``). Raises BadRequest."""
-    flow = _workflow(None, tx, ws.sid, workflow_sid)
-    if queue_sid is not None:
-        queue = tx.get(queue_sid, "task_queue")
-        if queue is None or queue.workspace_sid != ws.sid:  # type: ignore[attr-defined]
-            raise BadRequest(f"TaskQueueSid {queue_sid!r} is not a queue of this workspace")
-    task = Task(
-        sid=wire.new_sid("WT"),
-        account_sid=ws.account_sid,
-        date_created=now,
-        date_updated=now,
-        workspace_sid=ws.sid,
-        attributes=attributes,
-        priority=priority or 0,
-        timeout=timeout or DEFAULT_TIMEOUT,
-        workflow_sid=flow.sid,
-        task_channel_sid=_channel_sid(None, tx, ws.sid, task_channel),
-        virtual_start_time=start if start is not None else now,
-        routing_target=routing_target,
-        ignore_capacity=ignore_capacity,
-    )
-    tx.put(task)
-    return engine.task_created(tx, task, now)  # emits task.created, then routes
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Tasks")
@@ -173,16 +95,16 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
     q = ctx.query
     store = ctx.store
-    statuses = q.list("AssignmentStatus")
+    statuses = q.text_list("AssignmentStatus")
     bad = [s for s in statuses if s not in STATUSES]
     if bad:
         raise BadRequest(f"AssignmentStatus {bad[0]!r} is not one of {', '.join(STATUSES)}")
-    priority = q.int("Priority", low=0)
-    workflow_sid, workflow_name = q.str("WorkflowSid"), q.str("WorkflowName")
-    queue_sid, queue_name = q.str("TaskQueueSid"), q.str("TaskQueueName")
-    routing_target = q.str("RoutingTarget")
-    has_addons = q.bool("HasAddons")
-    expression_text = q.str("EvaluateTaskAttributes")
+    priority = q.integer("Priority", low=0)
+    workflow_sid, workflow_name = q.text("WorkflowSid"), q.text("WorkflowName")
+    queue_sid, queue_name = q.text("TaskQueueSid"), q.text("TaskQueueName")
+    routing_target = q.text("RoutingTarget")
+    has_addons = q.boolean("HasAddons")
+    expression_text = q.text("EvaluateTaskAttributes")
     expression = None
     if expression_text is not None:
         try:
@@ -192,7 +114,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
 
     def name_of(sid: str | None) -> str | None:
         record = store.get(sid) if sid else None
-        return record.friendly_name if record else None
+        return getattr(record, "friendly_name", None)
 
     def keep(task: Task) -> bool:
         return (
@@ -212,7 +134,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
                has_addons, expression)  # fmt: skip
     if statuses or any(f is not None for f in filters):  # unfiltered: no per-task check at all
         records = [t for t in records if keep(t)]
-    records = _order(records, q.str("Ordering"))
+    records = _order(records, q.text("Ordering"))
     now = ctx.now()
     path = f"{ws_path(WorkspaceSid)}/Tasks"
     return list_response(ctx, "tasks", path, records, lambda t: render(t, store, now))
@@ -253,60 +175,22 @@ def update_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     attributes = p.json_object("Attributes")
     status = p.enum("AssignmentStatus", STATUSES)
-    reason = p.str("Reason", max_len=4096)
-    priority = p.int("Priority", low=0, high=MAX_PRIORITY)
+    reason = p.text("Reason", max_len=4096)
+    priority = p.integer("Priority", low=0, high=MAX_PRIORITY)
     now = ctx.now()
-    start = _virtual_start_time(ctx, now)
+    update = tasks.TaskUpdate(
+        attributes=attributes,
+        assignment_status=status,
+        reason=reason,
+        priority=priority,
+        virtual_start_time=_virtual_start_time(ctx, now),
+        change_channel="TaskChannel" in p,
+        task_channel=p.text("TaskChannel"),
+    )
     with ctx.transaction() as tx:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
-        if status is not None and task.assignment_status in ("canceled", "completed"):
-            raise BadRequest(
-                f"Task {Sid} is already {task.assignment_status}, a final status; "
-                "create a new task instead"
-            )
-        if status is not None and status != task.assignment_status:
-            allowed_from = CLIENT_MOVES.get(status)
-            if allowed_from is None:
-                raise BadRequest(
-                    f"AssignmentStatus {status} is set by TaskRouter, not by a "
-                    "client; you can set canceled, wrapping or completed"
-                )
-            if task.assignment_status not in allowed_from:
-                raise BadRequest(
-                    f"Task {Sid} is {task.assignment_status}; it can become "
-                    f"{status} only from {' or '.join(allowed_from)}"
-                )
-            if attributes is not None and status in ("wrapping", "completed"):
-                raise BadRequest(
-                    "Update Attributes and AssignmentStatus in two requests "
-                    "when wrapping or completing a task"
-                )
-            if status in ("canceled", "completed") and not reason:
-                raise BadRequest(f"Missing required parameter Reason: say why the task is {status}")
-        changes: dict[str, Any] = {}
-        if attributes is not None:
-            changes["attributes"] = attributes
-        if priority is not None:
-            changes["priority"] = priority
-        if start is not None:
-            changes["virtual_start_time"] = start
-        if "TaskChannel" in p:
-            changes["task_channel_sid"] = _channel_sid(ctx, tx, WorkspaceSid, p.str("TaskChannel"))
-        if changes:
-            task = tx.put(touch(task, now, **changes))
-            events.emit(
-                tx,
-                now,
-                "task.updated",
-                task,
-                f"Task {Sid} updated",
-                events.task_fields(tx, task, now),
-            )
-        if status is not None and status != task.assignment_status:
-            task = ctx.engine.task_status_changed(tx, task, status, reason, now)
-        elif attributes is not None or priority is not None:
-            task = ctx.engine.task_changed(tx, task, now)
+        task = tasks.update_task(ctx.engine, tx, task, now, update)
         return ok(render(task, tx, now), etag=task.version)
 
 
@@ -316,15 +200,5 @@ def delete_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         task = child_of(ctx, Task, WorkspaceSid, Sid, tx)
         check_if_match(ctx, task)
-        ctx.engine.task_deleted(tx, task, now)
-        fields = events.task_fields(tx, task, now)  # before its reservations go: who held it
-        holders = []
-        for reservation in list(tx.group("reservation", "task_sid", Sid).values()):
-            holders.append(reservation.worker_sid)  # type: ignore[attr-defined]
-            tx.delete(reservation)
-        for call in tx.group("call", "task_sid", Sid).values():  # its simulated calls too
-            tx.delete(call)
-        tx.delete(task)
-        ctx.engine.release(tx, holders, now)  # a multitasking worker's slot is free again
-        events.emit(tx, now, "task.deleted", task, f"Task {Sid} deleted", fields)
+        tasks.delete_task(ctx.engine, tx, task, now)
     return no_content()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest, NotFound
-from ..expressions import ExpressionError, parse
-from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, touch
+from .. import wire
+from ..api_errors import BadRequest, NotFound
+from ..core import workers
+from ..core.records import check_activity
+from ..core.routing import in_queue, worker_document
+from ..core.workers import assigned_tasks
+from ..expressions import Expression, ExpressionError, parse
+from ..models import Activity, TaskChannel, TaskQueue, Worker, WorkerChannel
 from ..router import Context, Response, Routes, no_content, ok
-from ..routing import channel_load, in_queue, worker_document
 from ..store import Transaction
 from .common import (
-    check_activity,
     check_if_match,
     child_of,
     in_workspace,
@@ -61,67 +63,22 @@ def expression_document(worker: Worker, store: Any) -> dict[str, Any]:
     return worker_document(worker, getattr(activity, "friendly_name", None))
 
 
-def new_worker_channel(tx: Transaction, worker: Worker, channel: TaskChannel, now: float) -> None:
-    tx.put(
-        WorkerChannel(
-            sid=wire.new_sid("WC"),
-            account_sid=worker.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=worker.workspace_sid,
-            worker_sid=worker.sid,
-            task_channel_sid=channel.sid,
-        )
-    )
-
-
-def _unique_name(tx: Transaction, workspace_sid: str, name: str, sid: str | None = None) -> None:
-    for other in tx.group("worker", "workspace_sid", workspace_sid).values():
-        if other.friendly_name.lower() == name.lower() and other.sid != sid:  # type: ignore[attr-defined]
-            raise BadRequest(
-                f"A worker named {other.friendly_name!r} already exists in this workspace "  # type: ignore[attr-defined]
-                "(names are unique regardless of case)"
-            )
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workers")
 def create_worker(ctx: Context, WorkspaceSid: str) -> Response:
     p = ctx.params
     name = p.name(required=True)
     assert name is not None
     attributes = p.json_object("Attributes") or "{}"
-    activity_ref = p.str("ActivitySid")
+    activity_ref = p.text("ActivitySid")
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        _unique_name(tx, ws.sid, name)
         activity_sid = activity_ref or ws.default_activity_sid or ""
         check_activity(tx, ws.sid, activity_sid, "ActivitySid")
-        worker = Worker(
-            sid=wire.new_sid("WK"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            friendly_name=name,
-            attributes=attributes,
+        worker = workers.create_worker(
+            ctx.engine, tx, ws, now, friendly_name=name, attributes=attributes,
             activity_sid=activity_sid,
-            date_status_changed=now,
-        )
-        tx.put(worker)
-        for channel in tx.group("task_channel", "workspace_sid", ws.sid).values():
-            new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
-        events.emit(
-            tx,
-            now,
-            "worker.created",
-            worker,
-            f"Worker {name} created",
-            events.worker_fields(tx, worker),
-        )
-        ctx.engine.worker_changed(tx, worker, now)  # created straight into an available activity
-        worker = tx.get(worker.sid, "worker")  # the engine may have reserved (and moved) it
-        assert isinstance(worker, Worker)
+        )  # fmt: skip
         return ok(render(worker, tx), 201, etag=worker.version)
 
 
@@ -131,16 +88,19 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
     q = ctx.query
     store = ctx.store
     records = in_workspace(ctx, Worker, WorkspaceSid)
-    activity_name, activity_sid = q.str("ActivityName"), q.str("ActivitySid")
-    available, name = q.bool("Available"), q.str("FriendlyName")
-    expression = _expression(q.str("TargetWorkersExpression"), "TargetWorkersExpression")
+    activity_name, activity_sid = q.text("ActivityName"), q.text("ActivitySid")
+    available, name = q.boolean("Available"), q.text("FriendlyName")
+    expression = _expression(q.text("TargetWorkersExpression"), "TargetWorkersExpression")
     queue = _queue_filter(ctx, WorkspaceSid)
 
     def keep(worker: Worker) -> bool:
-        activity: Activity | None = store.get(worker.activity_sid)
+        activity = store.get(worker.activity_sid, Activity)
         return (
             (activity_sid is None or worker.activity_sid == activity_sid)
-            and (activity_name is None or (activity and activity.friendly_name == activity_name))
+            and (
+                activity_name is None
+                or (activity is not None and activity.friendly_name == activity_name)
+            )
             and (available is None or bool(activity and activity.available) == available)
             and (name is None or worker.friendly_name == name)
             and (expression is None or expression.evaluate(expression_document(worker, store)))
@@ -148,14 +108,14 @@ def list_workers(ctx: Context, WorkspaceSid: str) -> Response:
         )
 
     records = [w for w in records if keep(w)]
-    ordering = q.str("Ordering")
+    ordering = q.text("Ordering")
     if ordering:
         records = _order(records, ordering)
     path = f"{ws_path(WorkspaceSid)}/Workers"
     return list_response(ctx, "workers", path, records, lambda w: render(w, store))
 
 
-def _expression(text: str | None, param: str):
+def _expression(text: str | None, param: str) -> Expression | None:
     if text is None:
         return None
     try:
@@ -165,7 +125,7 @@ def _expression(text: str | None, param: str):
 
 
 def _queue_filter(ctx: Context, workspace_sid: str) -> TaskQueue | None:
-    sid, name = ctx.query.str("TaskQueueSid"), ctx.query.str("TaskQueueName")
+    sid, name = ctx.query.text("TaskQueueSid"), ctx.query.text("TaskQueueName")
     if sid is None and name is None:
         return None
     for queue in in_workspace(ctx, TaskQueue, workspace_sid):
@@ -201,59 +161,17 @@ def update_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     p = ctx.params
     name = p.name()
     attributes = p.json_object("Attributes")
-    activity_sid = p.str("ActivitySid")
-    reject_pending = p.bool("RejectPendingReservations")
+    activity_sid = p.text("ActivitySid")
+    reject_pending = p.boolean("RejectPendingReservations")
     now = ctx.now()
     with ctx.transaction() as tx:
         worker = child_of(ctx, Worker, WorkspaceSid, Sid, tx)
         check_if_match(ctx, worker)
-        changes: dict[str, Any] = {}
-        if name is not None:
-            _unique_name(tx, WorkspaceSid, name, Sid)
-            changes["friendly_name"] = name
-        if attributes is not None:
-            changes["attributes"] = attributes
-        previous: Activity | None = None
-        if activity_sid is not None:
-            check_activity(tx, WorkspaceSid, activity_sid, "ActivitySid")
-            if activity_sid != worker.activity_sid:
-                previous = tx.get(worker.activity_sid)  # type: ignore[assignment]
-                changes.update(activity_sid=activity_sid, date_status_changed=now)
-        old = worker
-        worker = tx.put(touch(worker, now, **changes))
-        if previous is not None:
-            spent = now - old.date_status_changed
-            events.emit(
-                tx,
-                now,
-                "worker.activity.update",
-                worker,
-                f"Worker {worker.friendly_name} updated to "
-                f"{tx.get(worker.activity_sid).friendly_name} Activity",  # type: ignore[union-attr]
-                {
-                    **events.worker_fields(tx, worker),
-                    "worker_previous_activity_sid": previous.sid,
-                    "worker_previous_activity_name": previous.friendly_name,
-                    "worker_time_in_previous_activity": int(spent),
-                    "worker_time_in_previous_activity_ms": int(spent * 1000),
-                },
-            )
-        if attributes is not None:
-            events.emit(
-                tx,
-                now,
-                "worker.attributes.update",
-                worker,
-                f"Worker {worker.friendly_name} attributes updated",
-                events.worker_fields(tx, worker),
-            )
-        if reject_pending and previous is not None:
-            ctx.engine.reject_pending(tx, worker, now)
-        if previous is not None or attributes is not None:
-            ctx.engine.worker_changed(tx, worker, now)
-        worker = tx.get(Sid, "worker")  # the engine may have reserved (and moved) the worker
-        assert isinstance(worker, Worker)
-        return ok(render(worker, tx), etag=worker.version)
+        changed = workers.update_worker(
+            ctx.engine, tx, worker, now, friendly_name=name, attributes=attributes,
+            activity_sid=activity_sid, reject_pending=bool(reject_pending),
+        )  # fmt: skip
+        return ok(render(changed, tx), etag=changed.version)
 
 
 @routes.delete("/v1/Workspaces/{WorkspaceSid}/Workers/{Sid}")
@@ -262,43 +180,11 @@ def delete_worker(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     with ctx.transaction() as tx:
         worker = child_of(ctx, Worker, WorkspaceSid, Sid, tx)
         check_if_match(ctx, worker)
-        busy = [
-            r
-            for r in tx.group("reservation", "worker_sid", Sid).values()
-            if r.reservation_status in ("pending", "accepted")
-        ]  # type: ignore[attr-defined]
-        if busy:
-            raise BadRequest(
-                f"Worker {worker.friendly_name} holds {len(busy)} pending or accepted "
-                "reservation(s); complete, reject or cancel them before deleting the worker"
-            )
-        for channel in tx.group("worker_channel", "worker_sid", Sid).values():
-            tx.delete(channel)
-        for reservation in tx.group("reservation", "worker_sid", Sid).values():
-            tx.delete(reservation)
-        tx.delete(worker)
-        events.emit(
-            tx,
-            now,
-            "worker.deleted",
-            worker,
-            f"Worker {worker.friendly_name} deleted",
-            events.worker_fields(tx, worker),
-        )
+        workers.delete_worker(tx, worker, now)
     return no_content()
 
 
 # -- WorkerChannels -----------------------------------------------------------------------
-
-
-def assigned_tasks(store: Any, channel: WorkerChannel) -> int:
-    """Tasks of this channel the worker holds, *reserved ones included*: TaskRouter "will not
-    create any reservations after the assigned Tasks for the Worker reaches" the configured
-    capacity and sends reservations "until the configured Task Channel capacity is reached"
-    (https://www.twilio.com/docs/taskrouter/api/worker-channel), so a pending reservation takes
-    a slot. Counted by routing's own function, so ``available_capacity_percentage`` is 0
-    exactly when routing treats the channel as full."""
-    return channel_load(store, channel.worker_sid).get(channel.task_channel_sid, 0)
 
 
 def render_channel(channel: WorkerChannel, store: Any) -> dict[str, Any]:
@@ -331,19 +217,19 @@ def _channel(
     """A worker's channel by its WC sid, its TaskChannel sid or the channel's unique name."""
     child_of(ctx, Worker, workspace_sid, worker_sid, tx)
     source = tx or ctx.store
-    for channel in source.group("worker_channel", "worker_sid", worker_sid).values():
-        task_channel = source.get(channel.task_channel_sid)
+    for channel in source.group(WorkerChannel, "worker_sid", worker_sid).values():
+        task_channel = source.get(channel.task_channel_sid, TaskChannel)
         if ref in (channel.sid, channel.task_channel_sid) or (
             task_channel is not None and task_channel.unique_name == ref
         ):
-            return channel  # type: ignore[no-any-return]
+            return channel
     raise NotFound(f"/v1{ws_path(workspace_sid)}/Workers/{worker_sid}/Channels/{ref}")
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Channels")
 def list_worker_channels(ctx: Context, WorkspaceSid: str, WorkerSid: str) -> Response:
     child_of(ctx, Worker, WorkspaceSid, WorkerSid)
-    records = ctx.store.group("worker_channel", "worker_sid", WorkerSid).values()
+    records = ctx.store.group(WorkerChannel, "worker_sid", WorkerSid).values()
     path = f"{ws_path(WorkspaceSid)}/Workers/{WorkerSid}/Channels"
     return list_response(ctx, "channels", path, records, lambda c: render_channel(c, ctx.store))
 
@@ -355,8 +241,8 @@ def fetch_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: s
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Channels/{Sid}")
 def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: str) -> Response:
-    capacity = ctx.params.int("Capacity", low=0, high=MAX_CAPACITY)
-    available = ctx.params.bool("Available")
+    capacity = ctx.params.integer("Capacity", low=0, high=MAX_CAPACITY)
+    available = ctx.params.boolean("Available")
     now = ctx.now()
     with ctx.transaction() as tx:
         channel = _channel(ctx, WorkspaceSid, WorkerSid, Sid, tx)
@@ -365,39 +251,5 @@ def update_worker_channel(ctx: Context, WorkspaceSid: str, WorkerSid: str, Sid: 
             changes["configured_capacity"] = capacity
         if available is not None:
             changes["available"] = available
-        before = channel
-        channel = tx.put(touch(channel, now, **changes))
-        worker = tx.get(WorkerSid)
-        data = {
-            **events.worker_fields(tx, worker),  # type: ignore[arg-type]
-            "task_channel_sid": channel.task_channel_sid,
-            "task_channel_unique_name": getattr(
-                tx.get(channel.task_channel_sid), "unique_name", None
-            ),
-            "worker_channel_task_count": assigned_tasks(tx, channel),
-            "worker_channel_available": channel.available,
-            "worker_channel_available_capacity": channel.configured_capacity,
-            "worker_channel_previous_capacity": before.configured_capacity,
-        }
-        if capacity is not None and capacity != before.configured_capacity:
-            events.emit(
-                tx,
-                now,
-                "worker.capacity.update",
-                worker,  # type: ignore[arg-type]
-                f"Worker {worker.friendly_name} capacity updated",
-                data,
-            )  # type: ignore[union-attr]
-        if available is not None and available != before.available:
-            events.emit(
-                tx,
-                now,
-                "worker.channel.availability.update",
-                worker,  # type: ignore[arg-type]
-                f"Worker {worker.friendly_name} channel availability updated",
-                data,
-            )  # type: ignore[union-attr]
-        more_room = channel.configured_capacity > before.configured_capacity
-        if channel.available and (more_room or not before.available):
-            ctx.engine.worker_changed(tx, worker, now)  # type: ignore[arg-type]  # room again
+        workers.update_channel(ctx.engine, tx, channel, now, changes)
         return ok(render_channel(_channel(ctx, WorkspaceSid, WorkerSid, Sid, tx), tx))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest
-from ..models import Workflow, touch
+from .. import wire
+from ..core import workflows
+from ..models import Workflow
 from ..router import Context, Response, Routes, no_content, ok
-from ..store import Transaction
 from ..urls import check_callback_url
-from ..workflow_config import RoutingConfig, check_queues, parse_configuration
+from ..workflow_config import RoutingConfig, parse_configuration
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
@@ -42,7 +41,7 @@ def render(flow: Workflow) -> dict[str, Any]:
 
 
 def _callback_url(ctx: Context, param: str) -> str | None:
-    return check_callback_url(ctx.params.str(param), param)
+    return check_callback_url(ctx.params.text(param), param)
 
 
 def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
@@ -54,7 +53,7 @@ def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
     name = p.name()
     if name is not None:
         out["friendly_name"] = name
-    configuration = p.str("Configuration")
+    configuration = p.text("Configuration")
     parsed = None
     if configuration is not None:
         parsed = parse_configuration(configuration, lambda sid: True)
@@ -65,57 +64,28 @@ def _settings(ctx: Context) -> tuple[dict[str, Any], RoutingConfig | None]:
     ):
         if param in p:
             out[attr] = _callback_url(ctx, param) or None
-    timeout = p.int("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
+    timeout = p.integer("TaskReservationTimeout", low=1, high=MAX_RESERVATION_TIMEOUT)
     if timeout is not None:
         out["task_reservation_timeout"] = timeout
     return out, parsed
 
 
-def _check_in(tx: Transaction, workspace_sid: str, parsed: RoutingConfig | None) -> None:
-    if parsed is None:
-        return
-
-    def queue_exists(sid: str) -> bool:
-        queue = tx.get(sid, "task_queue")
-        return queue is not None and queue.workspace_sid == workspace_sid  # type: ignore[attr-defined]
-
-    check_queues(parsed, queue_exists)
-
-
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def create_workflow(ctx: Context, WorkspaceSid: str) -> Response:
     ctx.params.name(required=True)
-    ctx.params.str("Configuration", required=True)
+    ctx.params.text("Configuration", required=True)
     settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
         ws = workspace_of(ctx, WorkspaceSid, tx)
-        _check_in(tx, ws.sid, parsed)
-        flow = Workflow(
-            sid=wire.new_sid("WW"),
-            account_sid=ws.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=ws.sid,
-            **settings,
-        )
-        tx.put(flow)
-        ctx.engine.remember(flow, parsed)
-        events.emit(
-            tx,
-            now,
-            "workflow.created",
-            flow,
-            f"Workflow {flow.friendly_name} created",
-            events.describe(flow),
-        )
+        flow = workflows.create_workflow(ctx.engine, tx, ws, now, settings, parsed)
         return ok(render(flow), 201)
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Workflows")
 def list_workflows(ctx: Context, WorkspaceSid: str) -> Response:
     workspace_of(ctx, WorkspaceSid)
-    name = ctx.query.str("FriendlyName")
+    name = ctx.query.text("FriendlyName")
     records = [
         f
         for f in in_workspace(ctx, Workflow, WorkspaceSid)
@@ -131,24 +101,14 @@ def fetch_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}")
 def update_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
-    re_evaluate = ctx.params.bool("ReEvaluateTasks")
+    re_evaluate = ctx.params.boolean("ReEvaluateTasks")
     settings, parsed = _settings(ctx)
     now = ctx.now()
     with ctx.transaction() as tx:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
-        _check_in(tx, WorkspaceSid, parsed)
-        flow = tx.put(touch(flow, now, **settings))
-        ctx.engine.remember(flow, parsed)
-        events.emit(
-            tx,
-            now,
-            "workflow.updated",
-            flow,
-            f"Workflow {flow.friendly_name} updated",
-            {**events.describe(flow), "re_evaluate_tasks": bool(re_evaluate)},
+        flow = workflows.update_workflow(
+            ctx.engine, tx, flow, now, settings, parsed, bool(re_evaluate)
         )
-        if re_evaluate:
-            ctx.engine.workflow_changed(tx, flow, now)
         return ok(render(flow))
 
 
@@ -157,24 +117,5 @@ def delete_workflow(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     now = ctx.now()
     with ctx.transaction() as tx:
         flow = child_of(ctx, Workflow, WorkspaceSid, Sid, tx)
-        open_tasks = [
-            t
-            for t in tx.group("task", "workspace_sid", WorkspaceSid).values()
-            if t.workflow_sid == Sid  # type: ignore[attr-defined]
-            and t.assignment_status in ("pending", "reserved")
-        ]  # type: ignore[attr-defined]
-        if open_tasks:
-            raise BadRequest(
-                f"Workflow {flow.friendly_name} still routes {len(open_tasks)} "
-                "pending task(s); cancel them or wait until they are assigned"
-            )
-        tx.delete(flow)
-        events.emit(
-            tx,
-            now,
-            "workflow.deleted",
-            flow,
-            f"Workflow {flow.friendly_name} deleted",
-            events.describe(flow),
-        )
+        workflows.delete_workflow(tx, flow, now)
     return no_content()

@@ -1,53 +1,27 @@
-"""Workspaces: ``/v1/Workspaces`` and ``/v1/Workspaces/{Sid}``.
-
-A new workspace gets what Twilio gives one: the Offline/Available/Unavailable activities
-(Offline as default and timeout activity), the standard TaskChannels, and with
-``Template=FIFO`` a "Sample Queue" and a "Default Fifo Workflow" routing to it.
-"""
+"""Workspaces: ``/v1/Workspaces`` and ``/v1/Workspaces/{Sid}``: parse, call
+:mod:`..core.workspaces` (what a new workspace gets, what deleting one removes), render."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .. import events, wire
-from ..errors import BadRequest
-from ..models import Activity, TaskChannel, TaskQueue, Workflow, Workspace, touch
+from .. import wire
+from ..core import workspaces
+from ..core.records import check_activity
+from ..models import Activity, Workspace
 from ..router import Context, Response, Routes, no_content, ok
-from ..store import Transaction
+from ..store import Store, Transaction
 from ..urls import check_callback_url
-from .common import check_activity, list_response, workspace_of, ws_path
-from .workers import new_worker_channel
+from .common import list_response, workspace_of, ws_path
 
 routes = Routes()
-
-DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
-DEFAULT_CHANNELS = (
-    ("Default", "default"),
-    ("Voice", "voice"),
-    ("SMS", "sms"),
-    ("Chat", "chat"),
-    ("Video", "video"),
-    ("Email", "email"),
-)
-CHILD_KINDS = (  # everything a workspace holds goes with it
-    "call",
-    "reservation",
-    "worker_channel",
-    "task",
-    "worker",
-    "workflow",
-    "task_queue",
-    "task_channel",
-    "activity",
-)
 EVENTS_FILTER_MAX = 4096
 
 
-def render(ws: Workspace, store: Any) -> dict[str, Any]:
+def render(ws: Workspace, store: Store | Transaction) -> dict[str, Any]:
     path = ws_path(ws.sid)
-    default = store.get(ws.default_activity_sid) if ws.default_activity_sid else None
-    timeout = store.get(ws.timeout_activity_sid) if ws.timeout_activity_sid else None
+    default = store.get(ws.default_activity_sid, Activity) if ws.default_activity_sid else None
+    timeout = store.get(ws.timeout_activity_sid, Activity) if ws.timeout_activity_sid else None
     return {
         "account_sid": ws.account_sid,
         "date_created": wire.iso(ws.date_created),
@@ -80,31 +54,7 @@ def render(ws: Workspace, store: Any) -> dict[str, Any]:
 
 
 def _events_filter(ctx: Context) -> str | None:
-    value = ctx.params.str("EventsFilter", max_len=EVENTS_FILTER_MAX)
-    if value is None:
-        return None
-    types = [t.strip() for t in value.split(",") if t.strip()]
-    unknown = [t for t in types if not _is_event_type(t)]
-    if unknown:
-        raise BadRequest(
-            f"EventsFilter has unknown event types: {', '.join(unknown)}; "
-            "use comma-separated types such as task.created,reservation.accepted"
-        )
-    return ",".join(types)
-
-
-def _is_event_type(name: str) -> bool:
-    head, _, rest = name.partition(".")
-    return head in {
-        "activity",
-        "reservation",
-        "task",
-        "task-channel",
-        "task-queue",
-        "worker",
-        "workflow",
-        "workspace",
-    } and bool(rest)
+    return workspaces.events_filter(ctx.params.text("EventsFilter", max_len=EVENTS_FILTER_MAX))
 
 
 @routes.post("/v1/Workspaces")
@@ -113,140 +63,26 @@ def create_workspace(ctx: Context) -> Response:
     name = p.name(required=True)
     assert name is not None
     template = p.enum("Template", ("NONE", "FIFO"), fold=True) or "NONE"
-    multi = p.bool("MultiTaskEnabled")
+    multi = p.boolean("MultiTaskEnabled")
     order = p.enum("PrioritizeQueueOrder", ("FIFO", "LIFO")) or "FIFO"
-    callback = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl") or None
-    filter_ = _events_filter(ctx)
-    now = ctx.now()
-    account = ctx.request.account_sid
+    callback = check_callback_url(p.text("EventCallbackUrl"), "EventCallbackUrl") or None
+    options: dict[str, Any] = {
+        "friendly_name": name,
+        "template": template,
+        "multi_task_enabled": True if multi is None else multi,
+        "prioritize_queue_order": order,
+        "event_callback_url": callback,
+        "events_filter": _events_filter(ctx),
+    }
     with ctx.transaction() as tx:
-        if any(
-            w.friendly_name == name for w in tx.group("workspace", "account_sid", account).values()
-        ):
-            raise BadRequest(
-                f"A workspace named {name!r} already exists; pick another FriendlyName"
-            )
-        ws = Workspace(
-            sid=wire.new_sid("WS"),
-            account_sid=account,
-            date_created=now,
-            date_updated=now,
-            friendly_name=name,
-            event_callback_url=callback,
-            events_filter=filter_,
-            multi_task_enabled=True if multi is None else multi,
-            prioritize_queue_order=order,
-        )
-        tx.put(ws)
-        events.emit(tx, now, "workspace.created", ws, f"Workspace {name} created")
-        activities = [add_activity(tx, ws, n, a, now) for n, a in DEFAULT_ACTIVITIES]
-        for friendly, unique in DEFAULT_CHANNELS:
-            add_channel(tx, ws, friendly, unique, now)
-        ws = tx.put(
-            touch(
-                ws,
-                now,
-                default_activity_sid=activities[0].sid,
-                timeout_activity_sid=activities[0].sid,
-            )
-        )
-        if template == "FIFO":
-            queue = TaskQueue(
-                sid=wire.new_sid("WQ"),
-                account_sid=account,
-                date_created=now,
-                date_updated=now,
-                workspace_sid=ws.sid,
-                friendly_name="Sample Queue",
-                target_workers="1==1",
-            )
-            tx.put(queue)
-            events.emit(
-                tx,
-                now,
-                "task-queue.created",
-                queue,
-                "TaskQueue Sample Queue created",
-                events.describe(queue),
-            )
-            flow = Workflow(
-                sid=wire.new_sid("WW"),
-                account_sid=account,
-                date_created=now,
-                date_updated=now,
-                workspace_sid=ws.sid,
-                friendly_name="Default Fifo Workflow",
-                configuration=json.dumps(
-                    {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
-                ),
-            )
-            tx.put(flow)
-            events.emit(
-                tx,
-                now,
-                "workflow.created",
-                flow,
-                "Workflow Default Fifo Workflow created",
-                events.describe(flow),
-            )
+        ws = workspaces.create_workspace(tx, ctx.request.account_sid, ctx.now(), **options)
         return ok(render(ws, tx), 201)
-
-
-def add_activity(
-    tx: Transaction, ws: Workspace, name: str, available: bool, now: float
-) -> Activity:
-    activity = Activity(
-        sid=wire.new_sid("WA"),
-        account_sid=ws.account_sid,
-        date_created=now,
-        date_updated=now,
-        workspace_sid=ws.sid,
-        friendly_name=name,
-        available=available,
-    )
-    tx.put(activity)
-    events.emit(
-        tx, now, "activity.created", activity, f"Activity {name} created", events.describe(activity)
-    )
-    return activity
-
-
-def add_channel(
-    tx: Transaction,
-    ws: Workspace,
-    friendly: str,
-    unique: str,
-    now: float,
-    optimized: bool | None = None,
-) -> TaskChannel:
-    channel = TaskChannel(
-        sid=wire.new_sid("TC"),
-        account_sid=ws.account_sid,
-        date_created=now,
-        date_updated=now,
-        workspace_sid=ws.sid,
-        friendly_name=friendly,
-        unique_name=unique,
-        channel_optimized_routing=optimized,
-    )
-    tx.put(channel)
-    for worker in tx.group("worker", "workspace_sid", ws.sid).values():
-        new_worker_channel(tx, worker, channel, now)  # type: ignore[arg-type]
-    events.emit(
-        tx,
-        now,
-        "task-channel.created",
-        channel,
-        f"TaskChannel {unique} created",
-        events.describe(channel),
-    )
-    return channel
 
 
 @routes.get("/v1/Workspaces")
 def list_workspaces(ctx: Context) -> Response:
-    name = ctx.query.str("FriendlyName")
-    records = ctx.store.group("workspace", "account_sid", ctx.request.account_sid).values()
+    name = ctx.query.text("FriendlyName")
+    records = list(ctx.store.group(Workspace, "account_sid", ctx.request.account_sid).values())
     if name is not None:
         records = [w for w in records if w.friendly_name == name]
     return list_response(ctx, "workspaces", "/Workspaces", records, lambda w: render(w, ctx.store))
@@ -271,31 +107,26 @@ def update_workspace(ctx: Context, Sid: str) -> Response:
             ("DefaultActivitySid", "default_activity_sid"),
             ("TimeoutActivitySid", "timeout_activity_sid"),
         ):
-            sid = p.str(param)
+            sid = p.text(param)
             if sid is not None:
                 changes[attr] = check_activity(tx, ws.sid, sid, param).sid
         if "EventCallbackUrl" in p:
-            url = check_callback_url(p.str("EventCallbackUrl"), "EventCallbackUrl")
+            url = check_callback_url(p.text("EventCallbackUrl"), "EventCallbackUrl")
             changes["event_callback_url"] = url or None
         if "EventsFilter" in p:
             changes["events_filter"] = _events_filter(ctx)
-        multi = p.bool("MultiTaskEnabled")
+        multi = p.boolean("MultiTaskEnabled")
         if multi is not None:
             changes["multi_task_enabled"] = multi
         order = p.enum("PrioritizeQueueOrder", ("FIFO", "LIFO"))
         if order is not None:
             changes["prioritize_queue_order"] = order
-        ws = tx.put(touch(ws, now, **changes))
-        events.emit(tx, now, "workspace.updated", ws, f"Workspace {ws.friendly_name} updated")
+        ws = workspaces.update_workspace(tx, ws, now, changes)
         return ok(render(ws, tx))
 
 
 @routes.delete("/v1/Workspaces/{Sid}")
 def delete_workspace(ctx: Context, Sid: str) -> Response:
     with ctx.transaction() as tx:
-        ws = workspace_of(ctx, Sid, tx)
-        for kind in CHILD_KINDS:
-            for record in tx.group(kind, "workspace_sid", ws.sid).values():
-                tx.delete(record)
-        tx.delete(ws)
+        workspaces.delete_workspace(tx, workspace_of(ctx, Sid, tx))
     return no_content()

@@ -15,8 +15,9 @@ instruction rings the worker and bridges the caller once she answers.
 * ``resources`` — ``/2010-04-01/Accounts/{AccountSid}/Calls`` and ``IncomingPhoneNumbers`` in
   Twilio's wire format (``spec/twilio_api_v2010_calls_numbers.json``).
 
-The core is reached at three documented points only: ``resources.tasks.new_task`` (what
+The core is reached at documented points only: ``core.tasks.create_task`` (what
 ``<Enqueue>`` creates), ``Engine.cancel`` (caller hang-up) and ``Engine.accept`` (the worker
-answers a ``dequeue``); ``instructions.execute`` calls :func:`calls.place_leg` for the voice
-instructions and ``Engine.timer_hooks`` fires this package's timers (answer, ring timeout).
+answers a ``dequeue``); ``core.instructions.execute`` calls :func:`calls.place_leg` for the
+voice instructions, and this package's timers (answer, ring timeout) are kinds it registers on
+the core's schedule (``core.timers.Timers.register``), fired by ``Engine.fire_due``.
 """

@@ -28,12 +28,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .. import wire
-from ..models import Call, Record, Reservation, Task, json_object, touch
+from ..core.timers import TimerHandler
+from ..models import Call, PhoneNumber, Record, Reservation, Task, json_object, touch
 from ..store import Transaction
 from . import numbers
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from ..core.engine import Engine
 
 DEFAULT_RING_TIMEOUT = 60  # seconds, dequeue/call "timeout" default (reference/taskrouter.md §2)
 HANGUP_REASON = "hangup"
@@ -60,14 +61,14 @@ def state(call: Call) -> dict[str, Any]:
     return json_object(call.state)
 
 
-def new_inbound(tx: Transaction, number: Record, caller: str, now: float) -> Call:
+def new_inbound(tx: Transaction, number: PhoneNumber, caller: str, now: float) -> Call:
     call = Call(
         sid=wire.new_sid("CA"),
         account_sid=number.account_sid,
         date_created=now,
         date_updated=now,
         to=number.phone_number,
-        from_=caller,  # type: ignore[attr-defined]
+        from_=caller,
         status="ringing",
         direction="inbound",
         phone_number_sid=number.sid,
@@ -144,9 +145,9 @@ def place_leg(
     if delay is not None and delay < 0:  # the phone is busy
         return end(tx, call, now, "busy", f"{to} is busy")
     if call.answer_at is not None and call.answer_at > now:
-        engine.schedule(call.answer_at, ANSWER_TIMER, call.sid)
+        engine.timers.schedule(call.answer_at, ANSWER_TIMER, call.sid)
     if call.answer_at is None:
-        engine.schedule(call.ring_until or now, RING_TIMER, call.sid)
+        engine.timers.schedule(call.ring_until or now, RING_TIMER, call.sid)
     return call
 
 
@@ -165,12 +166,13 @@ def answer(engine: Engine, tx: Transaction, call: Call, now: float) -> Call:
     )
     if call.instruction != "dequeue":
         return call
-    reservation = tx.get(call.reservation_sid, "reservation")
+    reservation = tx.get(call.reservation_sid, Reservation)
     if not isinstance(reservation, Reservation) or reservation.reservation_status != "pending":
         return end(tx, call, now, "completed", "the reservation is no longer pending")
     engine.accept(tx, reservation, now)
-    task = tx.get(call.task_sid, "task")
-    caller = tx.get(str(json_object(getattr(task, "attributes", "{}")).get("call_sid", "")), "call")
+    task = tx.get(call.task_sid, Task)
+    attributes = json_object(task.attributes) if task is not None else {}
+    caller = tx.get(str(attributes.get("call_sid", "")), Call)
     if isinstance(caller, Call) and caller.direction == "inbound" and caller.status not in ENDED:
         note(
             tx,
@@ -193,7 +195,8 @@ def answer(engine: Engine, tx: Transaction, call: Call, now: float) -> Call:
 
 
 def fire(engine: Engine, tx: Transaction, kind: str, record: Record | None, due: float) -> bool:
-    """``Engine.timer_hooks`` entry: a ringing leg is answered, or rings out."""
+    """A ``call_answer``/``call_ring`` timer (registered by :func:`register_timers`): a
+    ringing leg is answered, or rings out."""
     if not isinstance(record, Call) or record.status != "ringing":
         return False
     if kind == ANSWER_TIMER and record.answer_at is not None and record.answer_at <= due:
@@ -205,14 +208,29 @@ def fire(engine: Engine, tx: Transaction, kind: str, record: Record | None, due:
     return False
 
 
+def register_timers(engine: Engine) -> None:
+    """Put this module's timer kinds on the engine's schedule (``core.timers.Timers``), then
+    schedule again the timers of legs still ringing (after a restart: timers live in memory)."""
+    for kind in (ANSWER_TIMER, RING_TIMER):
+        engine.timers.register(kind, _handler(engine, kind))
+    reschedule(engine)
+
+
+def _handler(engine: Engine, kind: str) -> TimerHandler:
+    def fire_kind(tx: Transaction, record: Record | None, due: float) -> bool:
+        return fire(engine, tx, kind, record, due)
+
+    return fire_kind
+
+
 def reschedule(engine: Engine) -> None:
     """After a restart: the timers of legs still ringing."""
-    for record in engine.store.all("call"):
+    for record in engine.store.all(Call):
         if isinstance(record, Call) and record.status == "ringing":
             if record.answer_at is not None:
-                engine.schedule(record.answer_at, ANSWER_TIMER, record.sid)
+                engine.timers.schedule(record.answer_at, ANSWER_TIMER, record.sid)
             elif record.ring_until is not None:
-                engine.schedule(record.ring_until, RING_TIMER, record.sid)
+                engine.timers.schedule(record.ring_until, RING_TIMER, record.sid)
 
 
 # -- hanging up ----------------------------------------------------------------------------
@@ -220,7 +238,7 @@ def reschedule(engine: Engine) -> None:
 
 def hang_up(engine: Engine, tx: Transaction, call: Call, now: float, who: str) -> Call:
     """``who`` hangs ``call`` up: a queued caller's task is canceled, a bridge ends both legs."""
-    from ..instructions import end_call  # the worker's post-work activity rule lives there
+    from ..core.instructions import end_call  # the worker's post-work activity rule lives there
 
     if call.status in ENDED:
         return call
@@ -231,20 +249,20 @@ def hang_up(engine: Engine, tx: Transaction, call: Call, now: float, who: str) -
     else:
         call = end_call(engine, tx, call, now)
         call = note(tx, call, now, "status", f"completed: {who} hung up", end_time=now)
-    task = tx.get(call.queued_task_sid or "", "task")
+    task = tx.get(call.queued_task_sid or "", Task)
     if isinstance(task, Task) and task.assignment_status in ("pending", "reserved"):
-        for leg in list(tx.group("call", "task_sid", task.sid).values()):
+        for leg in list(tx.group(Call, "task_sid", task.sid).values()):
             if isinstance(leg, Call) and leg.status == "ringing":
                 end(tx, leg, now, "canceled", "the caller hung up")
         engine.cancel(tx, task, HANGUP_REASON, now)
-    other = tx.get(call.bridged_call_sid or "", "call")
+    other = tx.get(call.bridged_call_sid or "", Call)
     if isinstance(other, Call) and other.status not in ENDED:
         if other.direction == "inbound" and state(other).get("action"):
             # The worker left; the caller stays on the line for <Enqueue action> (runner).
             note(tx, other, now, "bridge", f"{call.to} hung up")
         else:
             hang_up(engine, tx, other, now, "the other party")
-    return tx.get(call.sid, "call") or call  # type: ignore[return-value]
+    return tx.get(call.sid, Call) or call
 
 
 def _bridged_state(caller: Call, now: float) -> str:

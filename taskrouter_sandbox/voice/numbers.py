@@ -28,9 +28,9 @@ def _digest(account_sid: str) -> str:
 
 def ensure_number(tx: Transaction, account_sid: str, now: float) -> list[PhoneNumber]:
     """The account's numbers, making its first one when it has none."""
-    numbers = [n for n in tx.group("phone_number", "account_sid", account_sid).values()]
+    numbers = [n for n in tx.group(PhoneNumber, "account_sid", account_sid).values()]
     if numbers:
-        return numbers  # type: ignore[return-value]
+        return numbers
     digest = _digest(account_sid)
     number = f"+14155550{100 + int(digest[:8], 16) % 100:03d}"
     record = PhoneNumber(

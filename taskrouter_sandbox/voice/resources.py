@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ApiError, BadRequest, NotFound
+from ..api_errors import ApiError, BadRequest, NotFound
 from ..models import Call, PhoneNumber, touch
 from ..router import Context, Response, Routes, no_content, ok
 from . import calls, numbers, wire2010
@@ -142,12 +142,12 @@ def _page(ctx: Context, key: str, path: str, records: list[Any], render: Any) ->
 def list_calls(ctx: Context, AccountSid: str) -> Response:
     account = _account(ctx, AccountSid)
     q = ctx.query
-    wanted = {"to": q.str("To"), "from_": q.str("From"), "status": q.str("Status")}
-    if q.str("ParentCallSid") is not None:
+    wanted = {"to": q.text("To"), "from_": q.text("From"), "status": q.text("Status")}
+    if q.text("ParentCallSid") is not None:
         return _page(ctx, "calls", f"{wire2010.account_path(account)}/Calls", [], render_call)
     records = [
         c
-        for c in ctx.store.group("call", "account_sid", account).values()
+        for c in ctx.store.group(Call, "account_sid", account).values()
         if all(v is None or getattr(c, k) == v for k, v in wanted.items())
     ]
     records.reverse()  # newest first, as Twilio lists calls
@@ -155,7 +155,7 @@ def list_calls(ctx: Context, AccountSid: str) -> Response:
 
 
 def _call(ctx: Context, account: str, sid: str) -> Call:
-    call = ctx.store.get(sid, "call")
+    call = ctx.store.get(sid, Call)
     if not isinstance(call, Call) or call.account_sid != account:
         raise NotFound(ctx.request.path)
     return call
@@ -210,7 +210,7 @@ def create_call(ctx: Context, AccountSid: str) -> Response:
 @routes.get(f"{ACCOUNT}/IncomingPhoneNumbers")
 def list_numbers(ctx: Context, AccountSid: str) -> Response:
     account = _account(ctx, AccountSid)
-    phone, name = ctx.query.str("PhoneNumber"), ctx.query.str("FriendlyName")
+    phone, name = ctx.query.text("PhoneNumber"), ctx.query.text("FriendlyName")
     with ctx.transaction() as tx:
         records = numbers.ensure_number(tx, account, ctx.now())
     records = [r for r in records if phone is None or phone in r.phone_number]
@@ -221,7 +221,7 @@ def list_numbers(ctx: Context, AccountSid: str) -> Response:
 
 def _number(ctx: Context, account: str, sid: str, tx: Any) -> PhoneNumber:
     numbers.ensure_number(tx, account, ctx.now())
-    record = tx.get(sid, "phone_number")
+    record = tx.get(sid, PhoneNumber)
     if not isinstance(record, PhoneNumber) or record.account_sid != account:
         raise NotFound(ctx.request.path)
     return record
@@ -252,7 +252,7 @@ def update_number(ctx: Context, AccountSid: str, Sid: str) -> Response:
     p = ctx.params
     changes: dict[str, Any] = {}
     for param, field in URL_FIELDS.items():
-        value = p.str(param, max_len=4096)
+        value = p.text(param, max_len=4096)
         if value is not None:
             parts = urlsplit(value)
             if value and (parts.scheme not in ("http", "https") or not parts.netloc):
@@ -263,12 +263,12 @@ def update_number(ctx: Context, AccountSid: str, Sid: str) -> Response:
                 )
             changes[field] = value or None
     for param, field in METHOD_FIELDS.items():
-        value = p.str(param)
+        value = p.text(param)
         if value is not None:
             if value.upper() not in METHODS:
                 raise BadRequest(f"{param} must be GET or POST, got {value!r}")
             changes[field] = value.upper()
-    name = p.str("FriendlyName", max_len=64)
+    name = p.text("FriendlyName", max_len=64)
     if name is not None:
         changes["friendly_name"] = name
     with ctx.transaction() as tx:

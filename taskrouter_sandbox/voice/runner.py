@@ -27,11 +27,11 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from ..api_errors import ApiError, BadRequest, NotFound
+from ..core.channels import find_channel
+from ..core.tasks import create_task
 from ..dispatch import Delivery, Outcome
-from ..errors import ApiError, BadRequest, NotFound
 from ..models import Call, PhoneNumber, Workflow, Workspace
-from ..resources import tasks
-from ..resources.task_channels import find_channel
 from . import calls, numbers, twiml, webhooks
 
 if TYPE_CHECKING:
@@ -47,12 +47,7 @@ class Voice:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        engine = sandbox.engine
-        for kind in (calls.ANSWER_TIMER, calls.RING_TIMER):
-            engine.timer_hooks[kind] = lambda tx, record, due, kind=kind: calls.fire(
-                engine, tx, kind, record, due
-            )
-        calls.reschedule(engine)
+        calls.register_timers(sandbox.engine)  # ring and answer timers on core/timers.py
 
     # -- what the control plane calls ---------------------------------------------------
 
@@ -113,7 +108,7 @@ class Voice:
         the queue, ``bridged`` (and its TwiML runs) when the worker left the caller."""
         now = self.sandbox.clock.now()
         with self.sandbox.store.transaction() as tx:
-            call = tx.get(call_sid, "call")
+            call = tx.get(call_sid, Call)
             if not isinstance(call, Call) or call.account_sid != account_sid:
                 raise NotFound(f"/_sandbox/calls/{call_sid}")
             before = calls.state(call)
@@ -121,7 +116,7 @@ class Voice:
         if before.get("wait") == "enqueue" and before.get("action"):
             queue = {"QueueResult": "hangup", "QueueTime": str(int(now - before["since"]))}
             self._fetch(call_sid, before["action"], before.get("method", "POST"), queue)
-        caller = self.sandbox.store.get(ended.bridged_call_sid or "", "call")
+        caller = self.sandbox.store.get(ended.bridged_call_sid or "", Call)
         if isinstance(caller, Call) and caller.status not in calls.ENDED:
             waiting = calls.state(caller)
             if waiting.get("wait") == "bridged":
@@ -293,13 +288,13 @@ class Voice:
         now = self.sandbox.clock.now()
         try:
             with self.sandbox.store.transaction() as tx:
-                flow = tx.get(flow_sid, "workflow")
+                flow = tx.get(flow_sid, Workflow)
                 if not isinstance(flow, Workflow) or flow.account_sid != call.account_sid:
                     raise BadRequest(f"workflowSid {flow_sid} is not a workflow of this account")
-                ws = tx.get(flow.workspace_sid, "workspace")
+                ws = tx.get(flow.workspace_sid, Workspace)
                 assert isinstance(ws, Workspace)
                 channel = "voice" if find_channel(tx, ws.sid, "voice") else None
-                task = tasks.new_task(
+                task = create_task(
                     self.sandbox.engine,
                     tx,
                     ws,
@@ -362,7 +357,7 @@ class Voice:
         return self.sandbox.webhooks.dispatcher
 
     def _call(self, call_sid: str, account_sid: str | None = None) -> Call:
-        call = self.sandbox.store.get(call_sid, "call")
+        call = self.sandbox.store.get(call_sid, Call)
         if not isinstance(call, Call) or (account_sid and call.account_sid != account_sid):
             raise NotFound(f"/_sandbox/calls/{call_sid}")
         return call

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from helpers.config import ConfigError, default_port
 from taskrouter_sandbox import urls
-from taskrouter_sandbox.errors import BadRequest
+from taskrouter_sandbox.api_errors import BadRequest
 from taskrouter_sandbox.params import MAX_PRIORITY, MAX_TASK_TIMEOUT, bounded_int
 from tests.reliability.support import scaled
 from tests.reliability.test_bad_input import Site, assert_envelope, build_site

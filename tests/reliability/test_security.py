@@ -1,7 +1,8 @@
 """Security: authentication on every route, accounts kept apart, loopback binding, signed
 callbacks, and no secret in reprs, errors, logs, the banner or the callback log.
 
-* Every route of ``taskrouter_sandbox.resources.ROUTES`` and ``taskrouter_sandbox.control.routes``
+* Every route of ``taskrouter_sandbox.resources.ROUTES`` and
+  ``taskrouter_sandbox.control_plane.routes``
   except ``GET /_sandbox/health`` answers 401/20003 to missing, malformed or wrong credentials.
 * With several accounts (``serve --extra-account AC…:TOKEN``), account B gets 404 for every
   route naming account A's sids, its lists never show A's records, and it cannot reset the
@@ -38,7 +39,7 @@ from twilio.rest import Client
 from helpers.client import ISOLATED_ENV, SandboxHttpClient
 from helpers.config import Settings, load_settings
 from helpers.server import CallbackServer
-from taskrouter_sandbox import control, process
+from taskrouter_sandbox import control_plane, process
 from taskrouter_sandbox.app import SandboxConfig
 from taskrouter_sandbox.resources import ROUTES
 from tests.reliability.test_bad_input import assert_envelope, sandbox_output
@@ -51,7 +52,7 @@ HEALTH = ("GET", "/_sandbox/health")
 
 def all_routes() -> list[tuple[str, str]]:
     """``(method, template)`` of every route the sandbox serves."""
-    return [(m, t) for table in (*ROUTES, control.routes) for m, t, _ in table.table]
+    return [(m, t) for table in (*ROUTES, control_plane.routes) for m, t, _ in table.table]
 
 
 def basic(account_sid: str, token: str) -> str:

@@ -31,7 +31,12 @@ from twilio.rest import Client
 
 from helpers.client import ISOLATED_ENV, SandboxHttpClient
 from taskrouter_sandbox.app import SandboxConfig, create_app
-from taskrouter_sandbox.server import IDLE_TIMEOUT, SandboxHTTPServer, make_server, serve_in_thread
+from taskrouter_sandbox.http_server import (
+    IDLE_TIMEOUT,
+    SandboxHTTPServer,
+    make_server,
+    serve_in_thread,
+)
 from tests.support.sandbox import KIT_ROOT, SandboxProcess, free_port
 
 SHORT = 0.5  # the idle timeout of the in-process servers below

@@ -70,7 +70,7 @@ def test_the_timer_thread_survives_a_failing_timer(live: InProcess) -> None:
     (fault,) = live.faults("timer")
     assert "InjectedFault" in fault["message"] and fault["level"] == "error"
     # The loop goes on: the next timer (a third reservation's timeout) fires on its own.
-    assert live.sandbox._timer_thread is not None and live.sandbox._timer_thread.is_alive()
+    assert live.sandbox.timer_thread.is_alive()
     qs.set_activity("Alice", "Idle")  # the one who timed out went Offline: back to work
     qs.set_activity("Bob", "Idle")
     tasks = [first, second, qs.create_task(selected_language="en")]
@@ -86,9 +86,9 @@ def test_the_timer_thread_survives_a_failing_timer(live: InProcess) -> None:
 
 
 def test_the_timer_loop_itself_survives_a_failure(live: InProcess) -> None:
-    engine = live.sandbox.engine
-    engine.next_due, _ = fail_once(engine.next_due)  # type: ignore[method-assign]
-    engine.timer_added.set()
+    timers = live.sandbox.timers
+    timers.next_due, _ = fail_once(timers.next_due)  # type: ignore[method-assign]
+    timers.wake.set()
     eventually(lambda: live.faults("timer"), bool)
     qs = quickstart(live)
     qs.set_activity("Bob", "Idle")
@@ -105,8 +105,7 @@ def test_advancing_the_clock_answers_and_fires_the_rest_when_one_timer_fails(
     qs.set_activity("Bob", "Idle")
     tasks = [qs.create_task(selected_language=lang) for lang in ("es", "en")]
     engine = live.sandbox.engine
-    live.sandbox._stop.set()  # only the request fires timers in this test
-    live.sandbox._timer_thread.join(2)  # type: ignore[union-attr]
+    live.sandbox.timer_thread.stop(wait=2)  # only the request fires timers in this test
     engine._fire, _ = fail_once(engine._fire)  # type: ignore[method-assign]
     client = live.client()
     response = client.request(

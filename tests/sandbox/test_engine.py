@@ -1,5 +1,7 @@
 """The routing engine end to end: the real SDK, the real sandbox and a real Flask callback app.
 
+The sandbox runs in this process (the pytest plugin's ``taskrouter_sandbox_in_process``: its
+real HTTP server in a thread, a fresh one per test); the SDK still talks to it over loopback.
 No test sleeps through a timeout: the sandbox clock is advanced instead.
 """
 
@@ -12,8 +14,8 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from taskrouter_sandbox.testing import InProcessSandbox, SandboxProcess
 from tests.support.receiver import Receiver
-from tests.support.sandbox import SandboxProcess
 from tests.support.scenario import Quickstart, build_quickstart, eventually
 
 CALLBACK_PARAMS = {
@@ -23,7 +25,17 @@ CALLBACK_PARAMS = {
 
 
 @pytest.fixture
-def receiver(sandbox: SandboxProcess) -> Iterator[Receiver]:
+def sandbox(taskrouter_sandbox_in_process: InProcessSandbox) -> InProcessSandbox:
+    return taskrouter_sandbox_in_process
+
+
+@pytest.fixture
+def client(sandbox: InProcessSandbox) -> Client:
+    return sandbox.client()
+
+
+@pytest.fixture
+def receiver(sandbox: InProcessSandbox) -> Iterator[Receiver]:
     app = Receiver(sandbox.auth_token)
     yield app
     app.close()
@@ -38,7 +50,7 @@ def status_of(qs: Quickstart, task_sid: str, wanted: str, timeout: float = 10.0)
     return eventually(lambda: qs.task(task_sid), lambda t: t.assignment_status == wanted, timeout)
 
 
-def callbacks(sandbox: SandboxProcess, workspace_sid: str | None = None) -> list[dict]:
+def callbacks(sandbox: InProcessSandbox, workspace_sid: str | None = None) -> list[dict]:
     """The debugger log; per workspace, since a previous test's late delivery may land too."""
     log = sandbox.control("GET", "/_sandbox/callbacks")["callbacks"]
     return [e for e in log if workspace_sid is None or e["workspace_sid"] == workspace_sid]
@@ -62,7 +74,7 @@ def test_quickstart_accept_by_instruction(qs: Quickstart, receiver: Receiver) ->
 
 
 def test_manual_accept_via_rest_after_empty_answer(
-    qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess
+    qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox
 ) -> None:
     receiver.answer(body={})
     task = qs.create_task(selected_language="es")
@@ -99,7 +111,7 @@ def test_reject_into_unavailable_activity_reroutes_to_bob(
 
 
 def test_reservation_timeout_moves_alice_offline(
-    qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess
+    qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox
 ) -> None:
     receiver.answer(body={})
     task = qs.create_task(selected_language="es")
@@ -127,7 +139,9 @@ def escalating(qs: Quickstart, targets: list[dict]) -> str:
     ).sid
 
 
-def test_target_timeout_escalates_to_second_queue(qs: Quickstart, sandbox: SandboxProcess) -> None:
+def test_target_timeout_escalates_to_second_queue(
+    qs: Quickstart, sandbox: InProcessSandbox
+) -> None:
     spanish, english = qs.queues["Spanish"], qs.queues["English"]
     flow = escalating(qs, [{"queue": spanish, "timeout": 30}, {"queue": english, "priority": 5}])
     task = qs.ws.tasks.create(attributes="{}", workflow_sid=flow)
@@ -143,7 +157,7 @@ def test_target_timeout_escalates_to_second_queue(qs: Quickstart, sandbox: Sandb
     assert "task-queue.timeout" in types and "task-queue.moved" in types
 
 
-def test_last_target_timeout_cancels(qs: Quickstart, sandbox: SandboxProcess) -> None:
+def test_last_target_timeout_cancels(qs: Quickstart, sandbox: InProcessSandbox) -> None:
     flow = escalating(qs, [{"queue": qs.queues["Spanish"], "timeout": 30}])
     task = qs.ws.tasks.create(attributes="{}", workflow_sid=flow)
     sandbox.advance(31)
@@ -152,7 +166,7 @@ def test_last_target_timeout_cancels(qs: Quickstart, sandbox: SandboxProcess) ->
     assert canceled.reason == "Task canceled on Workflow timeout"
 
 
-def test_task_ttl_and_purge(qs: Quickstart, sandbox: SandboxProcess) -> None:
+def test_task_ttl_and_purge(qs: Quickstart, sandbox: InProcessSandbox) -> None:
     task = qs.ws.tasks.create(attributes=json.dumps({"selected_language": "es"}), timeout=60,
                               workflow_sid=qs.workflow_sid)  # fmt: skip
     sandbox.advance(61)
@@ -239,7 +253,7 @@ def test_multitasking_capacity(client: Client, receiver: Receiver) -> None:
     ],
 )
 def test_debugger_codes(
-    qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess, answer: dict, code: int
+    qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox, answer: dict, code: int
 ) -> None:
     receiver.answer(**answer)
     task = qs.create_task(selected_language="es")
@@ -252,7 +266,7 @@ def test_debugger_codes(
 
 
 def test_fallback_url_used_when_primary_fails(client: Client, receiver: Receiver,
-                                              sandbox: SandboxProcess) -> None:  # fmt: skip
+                                              sandbox: InProcessSandbox) -> None:  # fmt: skip
     receiver.answer("/assignment", body="boom", status=500, content_type="text/plain")
     receiver.answer("/fallback", body={"instruction": "accept"})
     qs = build_quickstart(client, receiver.url("/assignment"),
@@ -267,8 +281,9 @@ def test_fallback_url_used_when_primary_fails(client: Client, receiver: Receiver
     assert ("assignment", 11200) in kinds and ("fallback", None) in kinds
 
 
-def test_failing_fallback_leaves_reservation_pending(client: Client, receiver: Receiver,
-                                                     sandbox: SandboxProcess) -> None:  # fmt: skip
+def test_failing_fallback_leaves_reservation_pending(
+    client: Client, receiver: Receiver, sandbox: InProcessSandbox
+) -> None:
     receiver.answer("/assignment", status=503, body="")
     receiver.answer("/fallback", status=500, body="")
     qs = build_quickstart(client, receiver.url("/assignment"),
@@ -281,7 +296,7 @@ def test_failing_fallback_leaves_reservation_pending(client: Client, receiver: R
 
 
 def test_voice_instructions_on_a_simulated_call(
-    qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess
+    qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox
 ) -> None:
     wrap_up = qs.activities["WrapUp"]
     receiver.answer(body={"instruction": "dequeue", "from": "+15556667777",
@@ -309,7 +324,7 @@ def test_voice_instructions_on_a_simulated_call(
     ],
 )  # fmt: skip
 def test_call_redirect_conference_accept_rules(
-    qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess, instruction: dict, accepted: bool
+    qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox, instruction: dict, accepted: bool
 ) -> None:
     receiver.answer(body=instruction)
     task = qs.create_task(selected_language="es", call_sid="CA" + "3" * 32)
@@ -319,7 +334,7 @@ def test_call_redirect_conference_accept_rules(
     eventually(lambda: qs.reservations(task.sid)[0].reservation_status, lambda s: s == wanted)
 
 
-def test_rest_instructions(qs: Quickstart, receiver: Receiver, sandbox: SandboxProcess) -> None:
+def test_rest_instructions(qs: Quickstart, receiver: Receiver, sandbox: InProcessSandbox) -> None:
     receiver.answer(body={})
     task = qs.create_task(selected_language="es", call_sid="CA" + "4" * 32)
     qs.set_activity("Alice", "Idle")
@@ -428,7 +443,7 @@ def test_timers_survive_a_restart(tmp_path, receiver_token: str = "t0ken") -> No
     finally:
         proc.kill9()
     again = SandboxProcess(data_dir=proc.data_dir, account_sid=proc.account_sid,
-                           auth_token=receiver_token).start()  # fmt: skip
+                         auth_token=receiver_token).start()  # fmt: skip
     try:
         qs.client = again.client()
         assert qs.reservations(task.sid)[0].reservation_status == "pending"

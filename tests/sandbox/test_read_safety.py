@@ -80,9 +80,9 @@ def test_store_group_and_all_survive_concurrent_commits(short_switches: None) ->
 
     def read() -> None:
         total = 0
-        for record in store.group("task", "workspace_sid", ws.sid).values():
+        for record in store.group(Task, "workspace_sid", ws.sid).values():
             total += record.date_created > -1
-        assert len(store.all("task")) <= 41
+        assert len(store.all(Task)) <= 41
         assert total <= 41
 
     errors = race(write, read, COMMITS)

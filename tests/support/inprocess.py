@@ -1,40 +1,39 @@
-"""A sandbox running in the test's own process: its real HTTP server on a free loopback port,
-driven by the real twilio SDK, with its internals at hand for fault injection."""
+"""A sandbox running in the test's own process (the package's :class:`InProcessSandbox`: its
+real HTTP server on a free loopback port, driven by the real twilio SDK), plus a callback
+receiver and the debugger views the fault-injection tests read."""
 
 from __future__ import annotations
 
-import contextlib
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from twilio.rest import Client
 
-from helpers.client import ISOLATED_ENV, SandboxHttpClient
-from taskrouter_sandbox.app import Sandbox, SandboxConfig, create_app
+from taskrouter_sandbox.app import Sandbox
 from taskrouter_sandbox.dispatch import SANDBOX_FAULT
-from taskrouter_sandbox.server import make_server, serve_in_thread
+from taskrouter_sandbox.sdk import sandbox_client
+from taskrouter_sandbox.testing import InProcessSandbox
 from tests.support.receiver import Receiver
 
 
 @dataclass
-class InProcess:
-    sandbox: Sandbox
-    url: str
-    receiver: Receiver
+class InProcess(InProcessSandbox):
+    receiver: Receiver = field(init=False)
 
-    def client(self) -> Client:
-        config = self.sandbox.config
-        return Client(
-            config.account_sid,
-            config.auth_token,
-            http_client=SandboxHttpClient(self.url),
-            environment=ISOLATED_ENV,
-        )
+    def __post_init__(self) -> None:
+        self.receiver = Receiver(self.auth_token)
+
+    def close(self) -> None:
+        self.receiver.close()
+        super().close()
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox itself (its core, store, webhooks) for planting faults."""
+        return self.app
 
     def debugger(self) -> list[dict[str, Any]]:
-        return self.sandbox.callback_log(self.sandbox.config.account_sid)
+        return self.app.callback_log(self.account_sid)
 
     def faults(self, kind: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -44,28 +43,4 @@ class InProcess:
         ]
 
     def client_for(self, account_sid: str, auth_token: str) -> Client:
-        return Client(
-            account_sid,
-            auth_token,
-            http_client=SandboxHttpClient(self.url),
-            environment=ISOLATED_ENV,
-        )
-
-    @classmethod
-    @contextlib.contextmanager
-    def running(cls, **config: Any) -> Iterator[InProcess]:
-        settings = SandboxConfig(
-            "AC" + secrets.token_hex(16), secrets.token_hex(16), port=0, **config
-        )
-        sandbox = create_app(settings)
-        server = make_server(sandbox, "127.0.0.1", 0)
-        serve_in_thread(server)
-        sandbox.start_timers()
-        receiver = Receiver(settings.auth_token)
-        try:
-            yield cls(sandbox, f"http://127.0.0.1:{server.server_address[1]}", receiver)
-        finally:
-            receiver.close()
-            server.shutdown()
-            server.server_close()
-            sandbox.close()
+        return sandbox_client(self.url, account_sid, auth_token)

@@ -48,7 +48,7 @@ def test_running_the_whole_sandbox_loads_no_helpers_module() -> None:
         "import taskrouter_sandbox.__main__, taskrouter_sandbox.process, "
         "taskrouter_sandbox.pytest_plugin, taskrouter_sandbox.resources"
     )
-    assert "taskrouter_sandbox.engine" in loaded  # the import above really reached the server
+    assert "taskrouter_sandbox.core.engine" in loaded  # the import above really reached the server
     assert [m for m in loaded if m == "helpers" or m.startswith("helpers.")] == []
 
 

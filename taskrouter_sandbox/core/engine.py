@@ -1,14 +1,16 @@
 """What TaskRouter does on its own: routing, reservations, activity moves and timers.
 
-REST handlers validate a request and record the client's change, then call the :class:`Engine`
-in the same transaction, so TaskRouter's consequences commit (or fail) together with it:
+The core's functions (:mod:`.tasks`, :mod:`.workers`, :mod:`.instructions` …) record a client's
+change, then call the :class:`Engine` in the same transaction, so TaskRouter's consequences
+commit (or fail) together with it:
 
 * a new task enters its workflow: the first matching filter's first target (else the default
   filter) puts it in a queue, and eligible workers are reserved at once;
 * a worker becoming available takes the best waiting task of its queues;
 * accept / reject / timeout / rescind / cancel move reservations, tasks and (single-tasking)
-  workers exactly as ``reference/taskrouter.md`` §1.5 and §3 describe, with DESIGN.md's
-  decisions where the docs disagree;
+  workers as https://www.twilio.com/docs/taskrouter/api/reservations and
+  https://www.twilio.com/docs/taskrouter/lifecycle-task-state describe, with the decisions of
+  ``docs/decisions.md`` where the docs disagree;
 * timers (reservation timeout, target timeout, task TTL, purge of finished tasks) live on the
   sandbox clock and fire in due order, from a background thread or from ``/_sandbox/clock``.
 
@@ -61,16 +63,15 @@ Every timer is contained: one that fails rolls back alone and is listed in the d
 
 from __future__ import annotations
 
-import heapq
-import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from . import events, wire
-from .errors import BadRequest, Gone
-from .models import (
+from ..api_errors import BadRequest, Gone
+from ..models import (
     Activity,
+    Call,
+    Record,
     Reservation,
     Task,
     TaskQueue,
@@ -80,6 +81,9 @@ from .models import (
     json_object,
     touch,
 )
+from ..store import Store, Transaction
+from ..workflow_config import RoutingConfig, Target, parse_configuration
+from . import event_rows, records
 from .routing import (
     RoutingIndex,
     has_room,
@@ -89,44 +93,46 @@ from .routing import (
     room,
     step_allows,
 )
-from .store import Store, Transaction
-from .workflow_config import RoutingConfig, Target, parse_configuration
+from .timers import FaultSink, Timers
 
+R = TypeVar("R", bound=Record)
 PURGE_AFTER = 300  # finished tasks are deleted 5 minutes later
 MAX_ASSIGNMENTS = 1000  # pending -> reserved transitions before a task is canceled
 DEFAULT_FILTER = -1
 
 
 class Engine:
-    def __init__(self, store: Store, now: Callable[[], float]) -> None:
+    """Routing and reservations over a store; wired explicitly by its constructor.
+
+    ``timers`` is the schedule it adds to (and :meth:`fire_due` fires from); ``on_fault``
+    records a background item that failed and was skipped (a timer: debugger code 20500).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], float],
+        timers: Timers,
+        on_fault: FaultSink,
+    ) -> None:
         self.store = store
         self.now = now
+        self.timers = timers
+        self.on_fault = on_fault
         self.index = RoutingIndex(store)
-        store.listeners.append(self.index.observe)
-        self.on_reservation: Callable[[Transaction, Reservation], None] = lambda tx, r: None
-        # (loop, sid, what, error): a background item failed and was skipped (debugger log)
-        self.on_fault: Callable[[str, str, str, BaseException], None] = lambda *fault: None
-        # Timers of other parts (the voice side's ring/answer), by kind: fire -> did it act?
-        self.timer_hooks: dict[str, Callable[[Transaction, Any, float], bool]] = {}
-        self._timers: list[tuple[float, int, str, str]] = []
-        self._timer_seq = 0
-        self._timer_lock = threading.Lock()
-        self.timer_added = threading.Event()
+        store.subscribe(self.index.observe)
         self._configs: dict[tuple[str, int, str], RoutingConfig] = {}
         self.rebuild()
 
     def rebuild(self) -> None:
         """Derive indexes and timers from the stored records (start-up and reset)."""
         self.index.rebuild()
-        with self._timer_lock:
-            self._timers.clear()
-        for record in self.store.all("reservation"):
-            if isinstance(record, Reservation) and record.reservation_status == "pending":
-                if record.timeout_at is not None:
-                    self.schedule(record.timeout_at, "reservation", record.sid)
-        for record in self.store.all("task"):
-            if isinstance(record, Task):
-                self._schedule_task(record)
+        self.timers.clear()
+        for reservation in self.store.all(Reservation):
+            if reservation.reservation_status == "pending" and reservation.timeout_at is not None:
+                self.timers.schedule(reservation.timeout_at, "reservation", reservation.sid)
+        for task in self.store.all(Task):
+            self._schedule_task(task)
 
     # -- workflow -----------------------------------------------------------------------------
 
@@ -147,7 +153,7 @@ class Engine:
         self._configs[(flow.sid, int(flow.date_updated * 1000), flow.configuration)] = config
 
     def current_target(self, tx: Transaction, task: Task) -> Target | None:
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return None
         try:
@@ -161,21 +167,21 @@ class Engine:
         # recorded task.created events do (TaskQueueSid, TaskQueueName, ...).
         queue_sid = self._placement(tx, task)
         placed = replace(task, task_queue_sid=queue_sid, task_queue_entered_date=now)
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.created",
             task,
             f"Task {task.sid} created",
-            events.task_fields(tx, placed if queue_sid else task, now),
+            event_rows.task_fields(tx, placed if queue_sid else task, now),
         )
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "workflow.entered",
             task,
             f"Task {task.sid} entered Workflow",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
         task = self._route(tx, task, now, first_filter=0, allow_default=True)
         self._schedule_task(task)
@@ -183,7 +189,7 @@ class Engine:
 
     def _placement(self, tx: Transaction, task: Task) -> str | None:
         """The queue a new task's workflow puts it in first (None: it matches nothing)."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow):
             return None
         config = self.config(tx, flow)
@@ -197,7 +203,7 @@ class Engine:
         self, tx: Transaction, task: Task, now: float, first_filter: int, allow_default: bool
     ) -> Task:
         """Place the task at the first matching filter from ``first_filter`` (or the default)."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow):
             return task
         config = self.config(tx, flow)
@@ -216,13 +222,13 @@ class Engine:
             else "Task did not match any workflow filter"
         )
         event = "workflow.timeout" if task.filter_index is not None else "workflow.skipped"
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             event,
             task,
             f"Task {task.sid} left the workflow: {reason}",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
         return self.cancel(tx, task, reason, now)
 
@@ -230,7 +236,7 @@ class Engine:
         self, tx: Transaction, task: Task, now: float, filter_index: int, target_index: int,
         base: float,
     ) -> Task:  # fmt: skip
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         assert isinstance(flow, Workflow)
         config = self.config(tx, flow)
         if filter_index == DEFAULT_FILTER:
@@ -239,7 +245,7 @@ class Engine:
         else:
             routing_filter = config.filters[filter_index]
             target, name = routing_filter.targets[target_index], routing_filter.name
-        queue = tx.get(target.queue, "task_queue")
+        queue = tx.get(target.queue, TaskQueue)
         if not isinstance(queue, TaskQueue):  # deleted since the workflow was saved
             return self.cancel(tx, task, f"TaskQueue {target.queue} no longer exists", now)
         moved = task.task_queue_sid is not None and task.task_queue_sid != queue.sid
@@ -253,8 +259,8 @@ class Engine:
         if target.priority is not None:
             changes["priority"] = target.priority
         task = tx.put(touch(task, now, **changes))
-        fields = events.task_fields(tx, task, now)
-        events.emit(
+        fields = event_rows.task_fields(tx, task, now)
+        event_rows.emit(
             tx,
             now,
             "workflow.target-matched",
@@ -263,7 +269,7 @@ class Engine:
             {**fields, "workflow_filter_name": name, "workflow_filter_target": queue.sid},
         )
         if moved:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.moved",
@@ -272,7 +278,7 @@ class Engine:
                 fields,
             )
         if moved or "task_queue_entered_date" in changes:
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.entered",
@@ -281,7 +287,7 @@ class Engine:
                 fields,
             )
         if task.step_deadline is not None:
-            self.schedule(task.step_deadline, "step", task.sid)
+            self.timers.schedule(task.step_deadline, "step", task.sid)
         offered = self.offer(tx, task, now)
         if offered.assignment_status == "pending" and target.skip_if is not None:
             if target.skip_if.evaluate({"workers": self._presence(tx, queue)}):
@@ -290,7 +296,7 @@ class Engine:
 
     def _next_step(self, tx: Transaction, task: Task, now: float, skipped: bool = False) -> Task:
         """The current step timed out (or was skipped): next target, next filter, or out."""
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         if not isinstance(flow, Workflow) or task.filter_index is None:
             return task
         try:
@@ -299,15 +305,15 @@ class Engine:
             what = f"workflow {flow.sid} no longer parses: task {task.sid} stays in its queue"
             self.on_fault("timer", task.sid, what, error)
             return tx.put(touch(task, now, step_deadline=None))
-        queue = tx.get(task.task_queue_sid or "", "task_queue")
+        queue = tx.get(task.task_queue_sid or "", TaskQueue)
         if not skipped and isinstance(queue, TaskQueue):
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task-queue.timeout",
                 task,
                 f"Task {task.sid} timed out of TaskQueue {queue.friendly_name}",
-                events.task_fields(tx, task, now),
+                event_rows.task_fields(tx, task, now),
             )
         if task.filter_index == DEFAULT_FILTER:
             return task  # the default filter has no timeout and nowhere further to go
@@ -328,7 +334,7 @@ class Engine:
         """``workers.available``, ``workers.unavailable`` and ``workers.WA…`` for ``skip_if``."""
         counts = {"available": 0, "unavailable": 0}
         for sid in self.index.members(queue):
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if not isinstance(worker, Worker):
                 continue
             counts["available" if is_available(tx, worker) else "unavailable"] += 1
@@ -337,7 +343,7 @@ class Engine:
 
     def workflow_changed(self, tx: Transaction, flow: Workflow, now: float) -> None:
         """``ReEvaluateTasks=true``: pending tasks of the workflow are routed again."""
-        for task in list(tx.group("task", "workspace_sid", flow.workspace_sid).values()):
+        for task in list(tx.group(Task, "workspace_sid", flow.workspace_sid).values()):
             if isinstance(task, Task) and task.workflow_sid == flow.sid:
                 if task.assignment_status == "pending":
                     self._route(tx, task, now, first_filter=0, allow_default=True)
@@ -352,10 +358,10 @@ class Engine:
         """A queue's target or settings changed: its waiting tasks, oldest first, are offered
         to the workers it selects now (the index's members still follow the old target until
         this transaction commits, so they are worked out here)."""
-        workers = tx.group("worker", "workspace_sid", queue.workspace_sid).values()
+        workers = tx.group(Worker, "workspace_sid", queue.workspace_sid).values()
         members = {w.sid for w in workers if isinstance(w, Worker) and in_queue(tx, w, queue)}
         for sid in list(self.index.waiting(queue.sid)):
-            task = tx.get(sid, "task")
+            task = tx.get(sid, Task)
             if isinstance(task, Task) and task.assignment_status == "pending":
                 self.offer(tx, task, now, members)
 
@@ -367,14 +373,14 @@ class Engine:
         """Reserve the best eligible workers of the task's current step (up to the queue's max)."""
         if task.assignment_status != "pending" or not task.task_queue_sid:
             return task
-        queue = tx.get(task.task_queue_sid, "task_queue")
-        ws = tx.get(task.workspace_sid, "workspace")
+        queue = tx.get(task.task_queue_sid, TaskQueue)
+        ws = tx.get(task.workspace_sid, Workspace)
         if not isinstance(queue, TaskQueue) or not isinstance(ws, Workspace):
             return task
         target = self.current_target(tx, task)
         eligible = []
         for sid in self.index.members(queue) if members is None else members:
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if (
                 isinstance(worker, Worker)
                 and is_available(tx, worker)
@@ -387,7 +393,7 @@ class Engine:
         if not chosen:
             return task
         task = tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
-        flow = tx.get(task.workflow_sid or "", "workflow")
+        flow = tx.get(task.workflow_sid or "", Workflow)
         timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
         for worker in chosen:
             self._reserve(tx, task, worker, queue, ws, timeout, now)
@@ -397,13 +403,12 @@ class Engine:
         self, tx: Transaction, task: Task, worker: Worker, queue: TaskQueue, ws: Workspace,
         timeout: int, now: float,
     ) -> Reservation:  # fmt: skip
-        reservation = tx.put(Reservation(
-            sid=wire.new_sid("WR"), account_sid=task.account_sid, date_created=now,
-            date_updated=now, workspace_sid=task.workspace_sid, task_sid=task.sid,
-            worker_sid=worker.sid, task_queue_sid=queue.sid, workflow_sid=task.workflow_sid,
-            timeout_at=now + timeout, previous_activity_sid=worker.activity_sid,
-        ))  # fmt: skip
-        events.emit(
+        reservation = records.create(
+            tx, Reservation, task, now, task_sid=task.sid, worker_sid=worker.sid,
+            task_queue_sid=queue.sid, workflow_sid=task.workflow_sid, timeout_at=now + timeout,
+            previous_activity_sid=worker.activity_sid,
+        )  # fmt: skip
+        event_rows.emit(
             tx,
             now,
             "reservation.created",
@@ -413,21 +418,20 @@ class Engine:
         )
         if not ws.multi_task_enabled and queue.reservation_activity_sid:
             self.move_worker(tx, worker, queue.reservation_activity_sid, now)
-        self.schedule(reservation.timeout_at or now, "reservation", reservation.sid)
-        self.on_reservation(tx, reservation)
+        self.timers.schedule(reservation.timeout_at or now, "reservation", reservation.sid)
         return reservation
 
     def worker_changed(self, tx: Transaction, worker: Worker, now: float) -> None:
         """The worker may take work now: give it the best waiting tasks of its queues."""
-        ws = tx.get(worker.workspace_sid, "workspace")
+        ws = tx.get(worker.workspace_sid, Workspace)
         if not isinstance(ws, Workspace):
             return
         queues = [
-            q for q in tx.group("task_queue", "workspace_sid", worker.workspace_sid).values()
+            q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
             if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
         ]  # fmt: skip
         for _ in range(64):  # one task per round; multi-tasking workers take several
-            current = tx.get(worker.sid, "worker")
+            current = tx.get(worker.sid, Worker)
             if not isinstance(current, Worker) or not is_available(tx, current):
                 return
             best: tuple[Any, Task] | None = None
@@ -441,9 +445,8 @@ class Engine:
             if best is None:
                 return
             task = best[1]
-            queue = tx.get(task.task_queue_sid or "", "task_queue")
-            assert isinstance(queue, TaskQueue)
-            flow = tx.get(task.workflow_sid or "", "workflow")
+            queue = _get(tx, task.task_queue_sid or "", TaskQueue)
+            flow = tx.get(task.workflow_sid or "", Workflow)
             timeout = flow.task_reservation_timeout if isinstance(flow, Workflow) else 120
             tx.put(touch(task, now, assignment_status="reserved", offers=task.offers + 1))
             self._reserve(tx, task, current, queue, ws, timeout, now)
@@ -456,7 +459,7 @@ class Engine:
         if not space.any:
             return None
         for sid in self.index.waiting(queue.sid):
-            task = tx.get(sid, "task")
+            task = tx.get(sid, Task)
             if (
                 isinstance(task, Task)
                 and task.assignment_status == "pending"
@@ -474,7 +477,7 @@ class Engine:
         worker = _get(tx, reservation.worker_sid, Worker)
         reservation = tx.put(touch(reservation, now, reservation_status="accepted"))
         task = tx.put(touch(task, now, assignment_status="assigned", step_deadline=None))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "reservation.accepted",
@@ -482,23 +485,23 @@ class Engine:
             f"Reservation {reservation.sid} accepted by {worker.friendly_name}",
             self._reservation_fields(tx, reservation, now),
         )
-        for other in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for other in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(other, Reservation) and other.reservation_status == "pending":
                 self._end(tx, other, "rescinded", None, now)
         ws = _get(tx, task.workspace_sid, Workspace)
-        queue = tx.get(reservation.task_queue_sid or "", "task_queue")
+        queue = tx.get(reservation.task_queue_sid or "", TaskQueue)
         if not ws.multi_task_enabled and isinstance(queue, TaskQueue):
             if queue.assignment_activity_sid:
                 self.move_worker(tx, worker, queue.assignment_activity_sid, now)
             # Single-tasking: no pending reservation any more; a worker left in an available
-            # activity (no assignment activity) is eligible again (DESIGN.md decision 2).
+            # activity (no assignment activity) is eligible again (decision 2, docs/decisions.md).
             self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
         return _get(tx, reservation.sid, Reservation)
 
     def release(self, tx: Transaction, worker_sids: list[str], now: float) -> None:
         """Workers whose reservations were removed (their task deleted) have room again."""
         for sid in dict.fromkeys(worker_sids):
-            worker = tx.get(sid, "worker")
+            worker = tx.get(sid, Worker)
             if isinstance(worker, Worker):
                 self.worker_changed(tx, worker, now)
 
@@ -517,7 +520,7 @@ class Engine:
     ) -> Reservation:  # fmt: skip
         """rejected / timeout / rescinded / canceled: close it, move the worker, free the task."""
         reservation = tx.put(touch(reservation, now, reservation_status=status))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             f"reservation.{status}",
@@ -525,23 +528,23 @@ class Engine:
             f"Reservation {reservation.sid} {status}",
             self._reservation_fields(tx, reservation, now),
         )
-        worker = tx.get(reservation.worker_sid, "worker")
+        worker = tx.get(reservation.worker_sid, Worker)
         ws = _get(tx, reservation.workspace_sid, Workspace)
         if isinstance(worker, Worker):
             target = activity_sid
             if target is None and not ws.multi_task_enabled and status != "timeout":
-                target = reservation.previous_activity_sid  # DESIGN.md decision 5
+                target = reservation.previous_activity_sid  # decision 5 (docs/decisions.md)
             if target:
                 self.move_worker(tx, worker, target, now)
             # Its room is free again, also when its activity did not change (multi-tasking,
             # or already back in an available activity): offer it the waiting work.
             self.worker_changed(tx, _get(tx, worker.sid, Worker), now)
-        task = tx.get(reservation.task_sid, "task")
+        task = tx.get(reservation.task_sid, Task)
         if not isinstance(task, Task) or task.assignment_status != "reserved":
             return reservation
         if any(
             isinstance(r, Reservation) and r.reservation_status == "pending"
-            for r in tx.group("reservation", "task_sid", task.sid).values()
+            for r in tx.group(Reservation, "task_sid", task.sid).values()
         ):
             return reservation  # multi-reservation: the task waits for the others
         task = tx.put(touch(task, now, assignment_status="pending"))
@@ -556,21 +559,21 @@ class Engine:
     # -- task outcomes -------------------------------------------------------------------
 
     def cancel(self, tx: Transaction, task: Task, reason: str, now: float) -> Task:
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._close(tx, reservation, "canceled", now)
         task = _get(tx, task.sid, Task)
         task = tx.put(touch(task, now, assignment_status="canceled", reason=reason,
                             step_deadline=None))  # fmt: skip
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.canceled",
             task,
             f"Task {task.sid} canceled: {reason}",
-            {**events.task_fields(tx, task, now), "task_canceled_reason": reason},
+            {**event_rows.task_fields(tx, task, now), "task_canceled_reason": reason},
         )
-        self.schedule(now + PURGE_AFTER, "purge", task.sid)
+        self.timers.schedule(now + PURGE_AFTER, "purge", task.sid)
         return task
 
     def task_status_changed(
@@ -579,7 +582,7 @@ class Engine:
         if status == "canceled":
             return self.cancel(tx, task, reason or "", now)
         closing = "completed" if status == "completed" else "wrapping"
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status in (
                 "accepted", "wrapping",
             ):  # fmt: skip
@@ -587,9 +590,9 @@ class Engine:
                     self._close(tx, reservation, closing, now)
         task = tx.put(touch(_get(tx, task.sid, Task), now, assignment_status=status,
                             reason=reason if status == "completed" else task.reason))  # fmt: skip
-        fields = events.task_fields(tx, task, now)
+        fields = event_rows.task_fields(tx, task, now)
         if status == "completed":
-            events.emit(
+            event_rows.emit(
                 tx,
                 now,
                 "task.completed",
@@ -597,18 +600,18 @@ class Engine:
                 f"Task {task.sid} completed",
                 {**fields, "task_completed_reason": reason},
             )
-            self.schedule(now + PURGE_AFTER, "purge", task.sid)
+            self.timers.schedule(now + PURGE_AFTER, "purge", task.sid)
         else:
-            events.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
+            event_rows.emit(tx, now, "task.wrapup", task, f"Task {task.sid} wrapping up", fields)
         # A multi-tasking worker has capacity again (single-tasking activity does not change).
-        for reservation in tx.group("reservation", "task_sid", task.sid).values():
-            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+        for reservation in tx.group(Reservation, "task_sid", task.sid).values():
+            worker = tx.get(reservation.worker_sid, Worker)
             if isinstance(worker, Worker):
                 self.worker_changed(tx, worker, now)
         return task
 
     def task_deleted(self, tx: Transaction, task: Task, now: float) -> None:
-        for reservation in list(tx.group("reservation", "task_sid", task.sid).values()):
+        for reservation in list(tx.group(Reservation, "task_sid", task.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._close(tx, reservation, "canceled", now)
 
@@ -617,7 +620,7 @@ class Engine:
         event_type = {"canceled": "reservation.canceled", "completed": "reservation.completed",
                       "wrapping": "reservation.wrapup"}[status]  # fmt: skip
         reservation = tx.put(touch(reservation, now, reservation_status=status))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             event_type,
@@ -626,7 +629,7 @@ class Engine:
             self._reservation_fields(tx, reservation, now),
         )
         ws = _get(tx, reservation.workspace_sid, Workspace)
-        worker = tx.get(reservation.worker_sid, "worker")
+        worker = tx.get(reservation.worker_sid, Worker)
         if status == "canceled" and isinstance(worker, Worker):
             if not ws.multi_task_enabled and reservation.previous_activity_sid:
                 self.move_worker(tx, worker, reservation.previous_activity_sid, now)
@@ -639,15 +642,15 @@ class Engine:
         current = _get(tx, worker.sid, Worker)
         if current.activity_sid == activity_sid:
             return current
-        previous = tx.get(current.activity_sid, "activity")
+        previous = tx.get(current.activity_sid, Activity)
         spent = now - current.date_status_changed
         moved = tx.put(touch(current, now, activity_sid=activity_sid, date_status_changed=now))
-        activity = tx.get(activity_sid, "activity")
-        events.emit(
+        activity = tx.get(activity_sid, Activity)
+        event_rows.emit(
             tx, now, "worker.activity.update", moved,
             f"Worker {moved.friendly_name} updated to "
             f"{getattr(activity, 'friendly_name', activity_sid)} Activity",
-            {**events.worker_fields(tx, moved),
+            {**event_rows.worker_fields(tx, moved),
              "worker_previous_activity_sid": getattr(previous, "sid", None),
              "worker_previous_activity_name": getattr(previous, "friendly_name", None),
              "worker_time_in_previous_activity": int(spent),
@@ -661,33 +664,19 @@ class Engine:
         """``RejectPendingReservations=true`` with a move to an unavailable activity."""
         if is_available(tx, worker):
             return
-        for reservation in list(tx.group("reservation", "worker_sid", worker.sid).values()):
+        for reservation in list(tx.group(Reservation, "worker_sid", worker.sid).values()):
             if isinstance(reservation, Reservation) and reservation.reservation_status == "pending":
                 self._end(tx, reservation, "rejected", worker.activity_sid, now)
 
     # -- timers ---------------------------------------------------------------------------
 
-    def schedule(self, due: float, kind: str, sid: str) -> None:
-        with self._timer_lock:
-            self._timer_seq += 1
-            heapq.heappush(self._timers, (due, self._timer_seq, kind, sid))
-            earliest = self._timers[0][1] == self._timer_seq
-        # Wake the timer thread only when its wait must get shorter: it already sleeps no longer
-        # than the earliest timer. Waking it on every reservation cost a GIL handover each.
-        if earliest:
-            self.timer_added.set()
-
     def _schedule_task(self, task: Task) -> None:
         if task.assignment_status in ("pending", "reserved"):
-            self.schedule(task.date_created + task.timeout, "ttl", task.sid)
+            self.timers.schedule(task.date_created + task.timeout, "ttl", task.sid)
             if task.step_deadline is not None:
-                self.schedule(task.step_deadline, "step", task.sid)
+                self.timers.schedule(task.step_deadline, "step", task.sid)
         elif task.assignment_status in ("canceled", "completed"):
-            self.schedule(task.date_updated + PURGE_AFTER, "purge", task.sid)
-
-    def next_due(self) -> float | None:
-        with self._timer_lock:
-            return self._timers[0][0] if self._timers else None
+            self.timers.schedule(task.date_updated + PURGE_AFTER, "purge", task.sid)
 
     def fire_due(self, now: float) -> int:
         """Fire every timer due at ``now``, oldest first, each at its own due time.
@@ -696,22 +685,21 @@ class Engine:
         rolls back, :attr:`on_fault` records it in the debugger log, the others still fire.
         """
         fired = 0
-        while True:
-            with self._timer_lock:
-                if not self._timers or self._timers[0][0] > now:
-                    return fired
-                due, _seq, kind, sid = heapq.heappop(self._timers)
+        while (timer := self.timers.pop_due(now)) is not None:
+            due, kind, sid = timer
             try:
                 with self.store.transaction() as tx:
                     if self._fire(tx, kind, sid, due):
                         fired += 1
             except Exception as error:  # one bad timer must not stop the rest
                 self.on_fault("timer", sid, f"{kind} timer of {sid} failed", error)
+        return fired
 
     def _fire(self, tx: Transaction, kind: str, sid: str, due: float) -> bool:
         record = tx.get(sid)
-        if kind in self.timer_hooks:
-            return self.timer_hooks[kind](tx, record, due)
+        handler = self.timers.handlers.get(kind)
+        if handler is not None:  # a timer of another part (the voice side's ring/answer)
+            return handler(tx, record, due)
         if kind == "reservation":
             if isinstance(record, Reservation) and record.reservation_status == "pending":
                 if record.timeout_at is not None and record.timeout_at <= due:
@@ -731,9 +719,9 @@ class Engine:
         elif kind == "purge" and record.assignment_status in ("canceled", "completed"):
             # Five minutes after it finished, even if its attributes changed since (a final
             # status never changes, so this timer is the one set when it finished).
-            for reservation in tx.group("reservation", "task_sid", sid).values():
+            for reservation in tx.group(Reservation, "task_sid", sid).values():
                 tx.delete(reservation)
-            for call in tx.group("call", "task_sid", sid).values():
+            for call in tx.group(Call, "task_sid", sid).values():
                 tx.delete(call)
             tx.delete(record)
             return True
@@ -775,13 +763,13 @@ class Engine:
     ) -> dict[str, Any]:
         """The event's own time, not the clock's: a timer fired late by a clock jump still
         reports the task's age at the moment the event happened (one time base)."""
-        task = tx.get(reservation.task_sid, "task")
-        worker = tx.get(reservation.worker_sid, "worker")
+        task = tx.get(reservation.task_sid, Task)
+        worker = tx.get(reservation.worker_sid, Worker)
         data: dict[str, Any] = {"reservation_sid": reservation.sid}
         if isinstance(task, Task):
-            data.update(events.task_fields(tx, task, now))
+            data.update(event_rows.task_fields(tx, task, now))
         if isinstance(worker, Worker):
-            data.update(events.worker_fields(tx, worker))
+            data.update(event_rows.worker_fields(tx, worker))
         data["task_queue_sid"] = reservation.task_queue_sid or data.get("task_queue_sid")
         return data
 
@@ -801,14 +789,15 @@ def _target_at(config: RoutingConfig, task: Task) -> Target | None:
     return target
 
 
-def _get(tx: Transaction, sid: str, cls: type[Any]) -> Any:
-    record = tx.get(sid)
-    assert isinstance(record, cls), f"{sid} is not a {cls.__name__}"
+def _get(tx: Transaction, sid: str, cls: type[R]) -> R:
+    """A record the engine's own invariants say exists (a bug otherwise, not a 404)."""
+    record = tx.get(sid, cls)
+    assert record is not None, f"{sid} is not a {cls.__name__}"
     return record
 
 
 def _activity(tx: Transaction, workspace_sid: str, sid: str, param: str) -> Activity:
-    activity = tx.get(sid, "activity")
+    activity = tx.get(sid, Activity)
     if not isinstance(activity, Activity) or activity.workspace_sid != workspace_sid:
         raise BadRequest(f"{param} {sid!r} is not an activity of this workspace")
     return activity

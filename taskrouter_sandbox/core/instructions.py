@@ -9,7 +9,9 @@ once unless ``POST /_sandbox/phones`` says otherwise) and bridges the caller of 
 ``call_sid``. ``redirect`` notes the redirect on a call the sandbox knows. Ending a call
 (``POST /_sandbox/calls/{CallSid}``) moves the worker to the ``post_work_activity_sid``.
 
-Every refusal carries the code Twilio's debugger shows (``reference/taskrouter.md`` §2, §9).
+Every refusal carries the code Twilio's debugger shows
+(https://www.twilio.com/docs/taskrouter/api/reservations, Update a Reservation, and
+https://www.twilio.com/docs/api/errors/40000 onwards).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import events, wire
-from .errors import BadRequest
-from .models import Activity, Call, Reservation, Task, Worker, json_object, touch
-from .params import TRUE, Params, bounded_int
-from .store import Transaction
-from .urls import check_callback_url
-from .voice import calls as voice_calls
+from ..api_errors import BadRequest
+from ..models import Activity, Call, Reservation, Task, Worker, Workspace, json_object, touch
+from ..params import TRUE, Params, bounded_int
+from ..store import Transaction
+from ..urls import check_callback_url
+from ..voice import calls as voice_calls
+from . import event_rows, records
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -102,8 +104,8 @@ def execute(
             f"Reservation {reservation.sid} is "
             f"{reservation.reservation_status}; it must currently be pending",
         )
-    task = tx.get(reservation.task_sid, "task")
-    worker = tx.get(reservation.worker_sid, "worker")
+    task = tx.get(reservation.task_sid, Task)
+    worker = tx.get(reservation.worker_sid, Worker)
     assert isinstance(task, Task) and isinstance(worker, Worker)
     if name == "accept":
         return engine.accept(tx, reservation, now)
@@ -153,38 +155,38 @@ def execute(
         _require(sender, 40141, "conference needs 'from', a caller ID")
         _post_work(tx, reservation, post_work, 40143)
     if name == "redirect":
-        call = tx.get(str(instruction["call_sid"]), "call")
-        if isinstance(call, Call):  # a call of the voice side: note it, never replace it
-            call = voice_calls.note(tx, call, now, "redirect", f"redirected to {url}")
+        known = tx.get(str(instruction["call_sid"]), Call)
+        if known is not None:  # a call of the voice side: note it, never replace it
+            call = voice_calls.note(tx, known, now, "redirect", f"redirected to {url}")
         else:
-            call = tx.put(Call(
-                sid=str(instruction["call_sid"]), account_sid=task.account_sid,
-                date_created=now, date_updated=now, workspace_sid=task.workspace_sid,
-                task_sid=task.sid, reservation_sid=reservation.sid, worker_sid=worker.sid,
-                instruction=name, to=to, from_=sender, url=url, post_work_activity_sid=post_work,
-            ))  # fmt: skip
+            call = records.create(
+                tx, Call, task, now, sid=str(instruction["call_sid"]), task_sid=task.sid,
+                reservation_sid=reservation.sid, worker_sid=worker.sid, instruction=name,
+                to=to, from_=sender, url=url, post_work_activity_sid=post_work,
+            )  # fmt: skip
     else:  # the worker's phone rings (taskrouter_sandbox.voice.calls)
         call = voice_calls.place_leg(
             engine, tx, task=task, reservation=reservation, instruction=name, to=str(to),
             sender=sender, url=url, post_work=post_work, timeout=instruction.get("timeout"),
             now=now,
         )  # fmt: skip
+    if name != "redirect":
         attributes["worker_call_sid"] = call.sid
         if name == "conference":
             attributes.setdefault("conference", {"room_name": task.sid})
         task = tx.put(touch(task, now, attributes=json.dumps(attributes)))
-        events.emit(
+        event_rows.emit(
             tx,
             now,
             "task.updated",
             task,
             f"Task {task.sid} updated",
-            events.task_fields(tx, task, now),
+            event_rows.task_fields(tx, task, now),
         )
     if name == "dequeue":  # accepted when the worker answers, maybe right now
         if call.answer_at is not None and call.answer_at <= now:
             voice_calls.answer(engine, tx, call, now)
-        return tx.get(reservation.sid, "reservation")  # type: ignore[return-value]
+        return tx.get(reservation.sid, Reservation) or reservation
     if call.answer_at is not None and call.answer_at <= now:
         voice_calls.answer(engine, tx, call, now)
     if accept:
@@ -195,13 +197,13 @@ def execute(
 def end_call(engine: Engine, tx: Transaction, call: Call, now: float) -> Call:
     """The simulated call hangs up: the worker goes to its post-work activity."""
     call = tx.put(touch(call, now, status="completed"))
-    worker = tx.get(call.worker_sid, "worker")
-    ws = tx.get(call.workspace_sid, "workspace")
+    worker = tx.get(call.worker_sid, Worker)
+    ws = tx.get(call.workspace_sid, Workspace)
     if call.post_work_activity_sid and isinstance(worker, Worker):
         if not getattr(ws, "multi_task_enabled", True):
             engine.move_worker(tx, worker, call.post_work_activity_sid, now)
         else:  # multi-tasking: the task goes to wrapping instead of moving the worker
-            task = tx.get(call.task_sid, "task")
+            task = tx.get(call.task_sid, Task)
             if isinstance(task, Task) and task.assignment_status == "assigned":
                 engine.task_status_changed(tx, task, "wrapping", None, now)
     return call
@@ -214,20 +216,11 @@ def _supervise(
         raise InstructionError(40146, "supervise needs an accepted reservation")
     supervisor = instruction.get("supervisor")
     _require(supervisor, 40147, "supervise needs 'Supervisor', a contact URI to call")
-    tx.put(
-        Call(
-            sid=wire.new_sid("CA"),
-            account_sid=reservation.account_sid,
-            date_created=now,
-            date_updated=now,
-            workspace_sid=reservation.workspace_sid,
-            task_sid=reservation.task_sid,
-            reservation_sid=reservation.sid,
-            worker_sid=reservation.worker_sid,
-            instruction="supervise",
-            to=supervisor,
-        )
-    )
+    records.create(
+        tx, Call, reservation, now, task_sid=reservation.task_sid,
+        reservation_sid=reservation.sid, worker_sid=reservation.worker_sid,
+        instruction="supervise", to=supervisor,
+    )  # fmt: skip
     return reservation
 
 
@@ -261,7 +254,7 @@ def _post_work(tx: Transaction, reservation: Reservation, sid: Any, code: int) -
 
 
 def _activity(tx: Transaction, reservation: Reservation, sid: Any) -> Activity | None:
-    activity = tx.get(str(sid), "activity")
+    activity = tx.get(str(sid), Activity)
     if isinstance(activity, Activity) and activity.workspace_sid == reservation.workspace_sid:
         return activity
     return None

@@ -3,10 +3,11 @@
 * :class:`RoutingIndex` keeps, per TaskQueue, the pending tasks in assignment order (priority
   first, then age: oldest first for FIFO queues, newest first for LIFO) and, per queue, the
   workers its ``target_workers`` expression selects. It is fed from committed records (a store
-  listener), so one event costs a bisect, not a scan of every task (DESIGN.md, engineering rules).
+  listener), so one event costs a bisect, not a scan of every task (``docs/decisions.md``,
+  engineering rules).
 * :func:`choose_workers` picks the workers for a task within a routing step: available, with
   capacity, matching the step's expression and known-worker rule; ordered by ``order_by`` when
-  given, else longest idle (DESIGN.md decision 3).
+  given, else longest idle (decision 3, ``docs/decisions.md``).
 
 Inside a transaction the index may lag the transaction's own writes, so callers re-check every
 candidate against the transaction before acting on it.
@@ -19,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import ExpressionError, evaluate
-from .models import (
+from ..expressions import ExpressionError, evaluate
+from ..models import (
     Activity,
     Record,
     Reservation,
@@ -30,8 +31,8 @@ from .models import (
     WorkerChannel,
     json_object,
 )
-from .store import Store, Transaction
-from .workflow_config import Target
+from ..store import Store, Transaction
+from ..workflow_config import Target
 
 OPEN_TASK = ("reserved", "assigned", "wrapping")
 TaskKey = tuple[int, float, float, str]
@@ -72,8 +73,8 @@ class RoutingIndex:
         self._waiting.clear()
         self._placed.clear()
         self._members.clear()
-        for record in self._store.all("task"):
-            self._track_task(record)  # type: ignore[arg-type]
+        for record in self._store.all(Task):
+            self._track_task(record)
 
     # -- store listener ---------------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class RoutingIndex:
         if task.assignment_status != "pending" or not task.task_queue_sid:
             self._untrack_task(task.sid)
             return
-        queue = self._store.get(task.task_queue_sid, "task_queue")
+        queue = self._store.get(task.task_queue_sid, TaskQueue)
         key = task_key(task, getattr(queue, "task_order", "FIFO"))
         placed = self._placed.get(task.sid)
         if placed == (task.task_queue_sid, key):
@@ -126,13 +127,13 @@ class RoutingIndex:
             return
         for _key, sid in list(waiting):
             self._untrack_task(sid)
-            task = self._store.get(sid, "task")
+            task = self._store.get(sid, Task)
             if isinstance(task, Task):
                 self._track_task(task)
 
     def _refresh_worker(self, worker: Worker) -> None:
         for queue_sid, members in self._members.items():
-            queue = self._store.get(queue_sid, "task_queue")
+            queue = self._store.get(queue_sid, TaskQueue)
             if isinstance(queue, TaskQueue) and in_queue(self._store, worker, queue):
                 members.add(worker.sid)
             else:
@@ -151,8 +152,8 @@ class RoutingIndex:
     def members(self, queue: TaskQueue) -> set[str]:
         members = self._members.get(queue.sid)
         if members is None:
-            workers = self._store.group("worker", "workspace_sid", queue.workspace_sid).values()
-            members = {w.sid for w in workers if in_queue(self._store, w, queue)}  # type: ignore[arg-type]
+            workers = self._store.group(Worker, "workspace_sid", queue.workspace_sid).values()
+            members = {w.sid for w in workers if in_queue(self._store, w, queue)}
             self._members[queue.sid] = members
         return members
 
@@ -166,7 +167,7 @@ def task_key(task: Task, order: str) -> TaskKey:
 
 
 def is_available(tx: Transaction, worker: Worker) -> bool:
-    activity = tx.get(worker.activity_sid, "activity")
+    activity = tx.get(worker.activity_sid, Activity)
     return isinstance(activity, Activity) and activity.available
 
 
@@ -198,7 +199,7 @@ def room(tx: Transaction, worker: Worker, multitasking: bool) -> Room:
         return Room(tasks, {None: 0 if pending else 1}, single=True)
     busy = channel_load(tx, worker.sid, held)
     free: dict[str | None, int] = {}
-    for channel in tx.group("worker_channel", "worker_sid", worker.sid).values():
+    for channel in tx.group(WorkerChannel, "worker_sid", worker.sid).values():
         if isinstance(channel, WorkerChannel) and channel.available:
             key = channel.task_channel_sid
             free[key] = max(channel.configured_capacity - busy.get(key, 0), 0)
@@ -208,7 +209,7 @@ def room(tx: Transaction, worker: Worker, multitasking: bool) -> Room:
 def _held(source: Any, worker_sid: str) -> list[Reservation]:
     return [
         r
-        for r in source.group("reservation", "worker_sid", worker_sid).values()
+        for r in source.group(Reservation, "worker_sid", worker_sid).values()
         if isinstance(r, Reservation)
         and r.reservation_status in ("pending", "accepted", "wrapping")
     ]
@@ -222,7 +223,7 @@ def channel_load(
     same count (one number for both, so what a learner reads is what routing uses)."""
     busy: dict[str | None, int] = {}
     for reservation in _held(source, worker_sid) if held is None else held:
-        task = source.get(reservation.task_sid, "task")
+        task = source.get(reservation.task_sid, Task)
         if isinstance(task, Task) and task.assignment_status in OPEN_TASK:
             busy[task.task_channel_sid] = busy.get(task.task_channel_sid, 0) + 1
     return busy
@@ -240,7 +241,7 @@ def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | No
         target.known_worker_sid or target.known_worker_friendly_name
     ):
         return True
-    activity = tx.get(worker.activity_sid, "activity")
+    activity = tx.get(worker.activity_sid, Activity)
     task_doc = json_object(task.attributes)
     worker_doc = worker_document(worker, getattr(activity, "friendly_name", None))
     if target.expression is not None and not target.expression.evaluate(
@@ -248,9 +249,9 @@ def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | No
     ):
         return False
     if target.known_worker_sid:
-        return _resolve(target.known_worker_sid, task_doc) == worker.sid
+        return bool(_resolve(target.known_worker_sid, task_doc) == worker.sid)
     if target.known_worker_friendly_name:
-        return _resolve(target.known_worker_friendly_name, task_doc) == worker.friendly_name
+        return bool(_resolve(target.known_worker_friendly_name, task_doc) == worker.friendly_name)
     return True
 
 

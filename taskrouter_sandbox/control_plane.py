@@ -13,8 +13,10 @@ skipped (a timer, an event delivery, a callback's handling, an after-commit step
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import wire
-from .errors import ApiError, BadRequest
+from .api_errors import ApiError, BadRequest
 from .models import Call
 from .router import Context, Response, Routes, ok
 from .voice import calls as voice_calls
@@ -42,7 +44,7 @@ def _main_account_only(ctx: Context, action: str) -> None:
 @routes.post("/_sandbox/clock")
 def advance_clock(ctx: Context) -> Response:
     _main_account_only(ctx, "move the clock")
-    seconds = ctx.params.str("Advance", required=True)
+    seconds = ctx.params.text("Advance", required=True)
     assert seconds is not None
     try:
         amount = float(seconds)
@@ -50,9 +52,7 @@ def advance_clock(ctx: Context) -> Response:
         raise BadRequest(f"Advance must be a number of seconds, got {seconds!r}") from None
     if not 0 <= amount <= MAX_ADVANCE:
         raise BadRequest(f"Advance must be between 0 and {MAX_ADVANCE} seconds")
-    with ctx.store.lock:
-        now = ctx.sandbox.clock.advance(amount)
-        ctx.sandbox.timers_due(now)
+    ctx.sandbox.core.advance(amount)
     return ok({"now": wire.iso(ctx.sandbox.clock.now())})
 
 
@@ -72,13 +72,13 @@ def reset(ctx: Context) -> Response:
 def callbacks(ctx: Context) -> Response:
     """Recent outgoing callbacks and background faults (code 20500), newest last."""
     entries = ctx.sandbox.callback_log(ctx.request.account_sid)
-    workspace = ctx.query.str("WorkspaceSid")
+    workspace = ctx.query.text("WorkspaceSid")
     if workspace is not None:
         entries = [e for e in entries if e["workspace_sid"] == workspace]
     return ok({"callbacks": entries})
 
 
-def _render_call(call: Call) -> dict:
+def _render_call(call: Call) -> dict[str, Any]:
     return {
         "sid": call.sid, "workspace_sid": call.workspace_sid, "task_sid": call.task_sid,
         "reservation_sid": call.reservation_sid, "worker_sid": call.worker_sid,
@@ -95,7 +95,7 @@ def _render_call(call: Call) -> dict:
 @routes.get("/_sandbox/calls")
 def calls(ctx: Context) -> Response:
     """Every simulated call: callers' inbound calls and the legs voice instructions made."""
-    mine = ctx.store.group("call", "account_sid", ctx.request.account_sid).values()
+    mine = ctx.store.group(Call, "account_sid", ctx.request.account_sid).values()
     return ok({"calls": [_render_call(c) for c in mine if isinstance(c, Call)]})
 
 
@@ -103,9 +103,9 @@ def calls(ctx: Context) -> Response:
 def place_call(ctx: Context) -> Response:
     """A simulated caller ``From`` dials ``To`` (default: the account's number); the TwiML of
     the number's ``voice_url`` runs until it waits (``<Gather>``, ``<Enqueue>``) or ends."""
-    caller = ctx.params.str("From", required=True, max_len=64)
+    caller = ctx.params.text("From", required=True, max_len=64)
     assert caller is not None
-    call = ctx.sandbox.voice.dial(ctx.request.account_sid, caller, ctx.params.str("To"))
+    call = ctx.sandbox.voice.dial(ctx.request.account_sid, caller, ctx.params.text("To"))
     return ok(_render_call(call), 201)
 
 
@@ -127,8 +127,8 @@ def update_call(ctx: Context, CallSid: str) -> Response:
 def phone_settings(ctx: Context) -> Response:
     """How the phone at ``Number`` answers when the sandbox rings it: ``AnswerAfter`` seconds
     on the sandbox clock (default 0), ``never`` (no-answer) or ``busy``."""
-    number = ctx.params.str("Number", required=True, max_len=128)
-    after = ctx.params.str("AnswerAfter", required=True)
+    number = ctx.params.text("Number", required=True, max_len=128)
+    after = ctx.params.text("AnswerAfter", required=True)
     assert number is not None and after is not None
     if after not in (voice_numbers.NEVER, voice_numbers.BUSY):
         try:

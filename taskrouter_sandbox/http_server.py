@@ -2,7 +2,7 @@
 
 Kept on the standard library on purpose: it adds ~0.1 ms per request where a framework adds
 more, and the SDK sees exactly what it would see from Twilio. TCP_NODELAY is set; without it
-Nagle plus delayed ACK add ~40 ms to every call (``reference/twilio-sdk.md`` §2b).
+Nagle plus delayed ACK add ~40 ms to every call (``docs/decisions.md``, engineering rules).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from .api_errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
 from .params import bounded_int
 from .router import Request, Response
 
@@ -236,7 +236,8 @@ def make_server(
 ) -> SandboxHTTPServer:
     handler = type("BoundHandler", (Handler,), {"sandbox": sandbox, "timeout": idle_timeout})
     server_class = type("BoundServer", (SandboxHTTPServer,), {"max_connections": max_connections})
-    return server_class((host, port), handler)
+    server: SandboxHTTPServer = server_class((host, port), handler)
+    return server
 
 
 def serve_in_thread(server: SandboxHTTPServer) -> threading.Thread:

@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import wire
-from .models import Activity, Record, Task, TaskChannel, TaskQueue, Worker, Workflow, Workspace
-from .store import Transaction
+from .. import wire
+from ..models import (
+    Activity,
+    Record,
+    Reservation,
+    Task,
+    TaskChannel,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    Workflow,
+    Workspace,
+)
+from ..store import Transaction
 
 RESOURCE_TYPES = {
     "workspace": "Workspace",
@@ -37,13 +48,13 @@ RESOURCE_PATHS = {
 
 
 def resource_url(record: Record) -> str:
-    if record.kind == "reservation":
+    if isinstance(record, Reservation):
         return wire.url(
-            f"/Workspaces/{record.workspace}/Tasks/{record.task_sid}/Reservations/{record.sid}"  # type: ignore[attr-defined]
+            f"/Workspaces/{record.workspace}/Tasks/{record.task_sid}/Reservations/{record.sid}"
         )
-    if record.kind == "worker_channel":
+    if isinstance(record, WorkerChannel):
         return wire.url(
-            f"/Workspaces/{record.workspace}/Workers/{record.worker_sid}/Channels/{record.sid}"  # type: ignore[attr-defined]
+            f"/Workspaces/{record.workspace}/Workers/{record.worker_sid}/Channels/{record.sid}"
         )
     return wire.url(
         f"/Workspaces/{record.workspace}" + RESOURCE_PATHS[record.kind].format(sid=record.sid)
@@ -61,7 +72,7 @@ def emit(
     actor: Record | None = None,
     source_ip: str | None = None,
 ) -> None:
-    workspace = tx.get(resource.workspace, "workspace")
+    workspace = tx.get(resource.workspace, Workspace)
     assert isinstance(workspace, Workspace)
     event_data: dict[str, Any] = {
         "workspace_sid": workspace.sid,
@@ -125,9 +136,9 @@ def task_fields(tx: Transaction, task: Task, now: float) -> dict[str, Any]:
     channel = tx.get(task.task_channel_sid) if task.task_channel_sid else None
     queue = tx.get(task.task_queue_sid) if task.task_queue_sid else None
     holder: dict[str, Any] = {}
-    for reservation in tx.group("reservation", "task_sid", task.sid).values():
+    for reservation in tx.group(Reservation, "task_sid", task.sid).values():
         if getattr(reservation, "reservation_status", None) in HOLDING:
-            worker = tx.get(reservation.worker_sid, "worker")  # type: ignore[attr-defined]
+            worker = tx.get(reservation.worker_sid, Worker)
             if isinstance(worker, Worker):
                 holder = worker_fields(tx, worker)
     return {
