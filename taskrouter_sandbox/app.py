@@ -17,6 +17,7 @@ from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
 from .webhooks import Webhooks
+from .workshop import control as workshop_control
 
 log = logging.getLogger("taskrouter_sandbox")
 TIMER_POLL = 0.25  # seconds between checks when no timer is due sooner
@@ -58,8 +59,11 @@ class Sandbox:
         self.engine.on_fault = self.fault
         self.store.on_fault = lambda what, error: self.fault("commit", "", what, error)
         self.store.listeners.append(self.webhooks.committed)
-        self.router = Router(*ROUTES, control.routes, event_bridge_control.routes)
+        self.router = Router(
+            *ROUTES, control.routes, event_bridge_control.routes, workshop_control.routes
+        )
         self.event_bridge: Any = None  # set by event_bridge.start() in a serving process
+        self.workshop: Any = None  # a workshop.room.Room when serving a room's seats
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None
 
