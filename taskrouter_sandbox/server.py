@@ -78,6 +78,9 @@ class Handler(BaseHTTPRequestHandler):
             response = self.sandbox.handle(request)
         except ApiError as error:
             response = Response(error.status, error.body())
+            if error.status == 401 and self.path.startswith("/_sandbox/workshop"):
+                # the facilitator's browser asks for the credential (Basic auth's challenge)
+                response.headers["WWW-Authenticate"] = 'Basic realm="TaskRouter workshop"'
         except TimeoutError:  # the body stopped arriving: give the thread back
             self.close_connection = True
             response = Response(408, ApiError(

@@ -8,7 +8,7 @@ arrived. A seat's milestones:
 ======================  ===========================================================
 ``workspace``           a workspace with a workflow and a worker (notebook 00)
 ``assigned_rest``       a reservation accepted by a REST update (notebook 01); one
-                        accepted by the assignment callback counts only after 2 s without
+                        accepted by the assignment callback counts only after 0.5 s without
                         the callback's log entry naming it (the log entry follows the commit)
 ``assigned_callback``   the assignment callback answered ``accept`` (notebook 02)
 ``reject_reached``      after a worker rejected a task, another worker got it (03)
@@ -38,7 +38,7 @@ MILESTONES = (
     ("phone_dequeued", "Phone task dequeued"),
     ("worker_page", "Worker page connected"),
 )
-CALLBACK_GRACE = 2.0  # seconds: the callback's log entry is written just after its commit
+CALLBACK_GRACE = 0.5  # seconds: the callback's log entry is written just after its commit
 
 
 class _Seen:
