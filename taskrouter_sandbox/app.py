@@ -118,6 +118,8 @@ class Sandbox:
             self.engine.rebuild()
         self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
+        if self.workshop is not None:  # a room's milestones go with the state they came from
+            self.workshop.progress.forget()
 
     def callback_log(self, account_sid: str) -> list[dict[str, Any]]:
         return self.webhooks.dispatcher.entries(account_sid)

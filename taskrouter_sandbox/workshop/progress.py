@@ -73,9 +73,9 @@ class Progress:
             seen.workers.add(record.workspace_sid)
         elif isinstance(record, Reservation):
             status = record.reservation_status
-            if status == "accepted":
+            if status == "accepted" and "assigned_rest" not in seen.reached:  # bounded memory
                 seen.accepted.setdefault(record.sid, now)
-            elif status == "rejected":
+            elif status == "rejected" and "reject_reached" not in seen.reached:
                 seen.rejected.setdefault(record.task_sid, set()).add(record.worker_sid)
             elif status == "pending":
                 refused_by = seen.rejected.get(record.task_sid, set())
@@ -121,6 +121,7 @@ class Progress:
                 for sid, at in seen.accepted.items()
             ):
                 seen.reached.add("assigned_rest")
+                seen.accepted.clear()
             if any(e["kind"] == "event" and 200 <= (e["status"] or 0) < 300 for e in log):
                 seen.reached.add("events")
             if "worker_page" not in seen.reached and any(

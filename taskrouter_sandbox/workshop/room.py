@@ -94,5 +94,4 @@ class Room:
         return deleted
 
     def reset_all(self) -> None:
-        self.sandbox.reset()
-        self.progress.forget()
+        self.sandbox.reset()  # forgets every seat's milestones too (Sandbox.reset)

@@ -102,3 +102,14 @@ def test_the_worker_page_milestone_needs_a_connection_to_the_bridge(
     with websocket_connect(url, open_timeout=10):
         reached(fresh_room, 1, "worker_page")
     assert not milestones(fresh_room, 2)["worker_page"]
+
+
+def test_a_room_reset_by_the_plain_control_route_empties_every_seat(
+    fresh_room: RoomProcess,
+) -> None:
+    for number in (1, 3):
+        build_quickstart(fresh_room.seat_client(number))
+        reached(fresh_room, number, "workspace")
+    fresh_room.facilitator().reset()  # POST /_sandbox/reset, what the CLI's `reset` sends
+    for seat in fresh_room.status()["seats"]:
+        assert not any(seat["milestones"].values()) and seat["workspaces"] == []
