@@ -119,9 +119,31 @@ def callback_server(
 
 def check_path(server: CallbackServer, settings: Settings | None = None) -> dict[str, Any]:
     """Ask the room's sandbox to call ``server`` once; its answer (``reachable``, ``fix``…)."""
+    from taskrouter_sandbox.control_client import ControlError
+
     url = f"http://{_url_host(server.host)}:{server.port}{CHECK_PATH}"
     started = time.perf_counter()
-    answer = dict(control(settings).call("POST", "/_sandbox/workshop/check-callback", {"Url": url}))
+    room = control(settings)
+    try:  # this way round (learner -> room) first: the call itself proves it
+        answer = dict(room.call("POST", "/_sandbox/workshop/check-callback", {"Url": url}))
+    except ControlError as error:
+        if error.status in (401, 403):
+            raise WorkshopError(
+                "The room's sandbox refused this seat's credentials",
+                "copy the whole line from your seat's card again; ask the facilitator whether "
+                "the room was restarted with new seats",
+            ) from None
+        if error.status is not None:
+            raise WorkshopError(
+                f"The sandbox at {room.url} is not a workshop room ({error})",
+                "check the line's address and port against your seat's card",
+            ) from None
+        port = urlsplit(room.url).port
+        raise WorkshopError(
+            f"The room's sandbox at {room.url} does not answer",
+            f"check that you are on the room's network and that the line's address is right; "
+            f"the facilitator's machine must allow incoming TCP on port {port}",
+        ) from None
     answer["seconds"] = round(time.perf_counter() - started, 3)
     return answer
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,22 @@ def test_a_bad_seat_line_is_refused_with_a_fix(value: str) -> None:
     with pytest.raises(ConfigError, match="How to fix") as refused:
         workshop.parse_seat(value)
     assert "s3cr3tvalue" not in str(refused.value)
+
+
+def test_the_path_check_names_the_room_side_when_the_room_does_not_answer(
+    far_room: RoomProcess, seat_settings: Settings
+) -> None:
+    server = workshop.callback_server(port=0, settings=seat_settings).start()
+    try:
+        seat = far_room.seats[0]
+        with socket.socket() as closed:  # a port nothing listens on, on the room's address
+            closed.bind(("127.0.0.5", 0))
+            port = closed.getsockname()[1]
+        nowhere = replace(seat_settings, seat=seat.join_value("127.0.0.5", port))
+        with pytest.raises(workshop.WorkshopError, match=f"allow incoming TCP on port {port}"):
+            workshop.check_path(server, nowhere)
+        forged = replace(seat_settings, seat=seat_settings.seat.replace(seat.auth_token, "f" * 32))
+        with pytest.raises(workshop.WorkshopError, match="refused this seat's credentials"):
+            workshop.check_path(server, forged)
+    finally:
+        server.stop()
