@@ -163,3 +163,49 @@ def test_a_room_on_another_loopback_address_stands_for_another_machine(tmp_path:
         assert other_machine.seat_client(1).taskrouter.v1.workspaces.list() == []
         assert "@127.0.0.5:" in other_machine.seats[0].join_line("127.0.0.5", other_machine.port)
         assert f"@127.0.0.5:{other_machine.port}" in "".join(other_machine.output)
+
+
+def test_a_seat_never_sees_another_seats_callbacks(fresh_room: RoomProcess) -> None:
+    seat_one = fresh_room.seats[0]
+    receiver = Receiver(seat_one.auth_token)
+    receiver.answer(body={"instruction": "accept"})
+    qs = build_quickstart(fresh_room.seat_client(1), receiver.url("/assignment"))
+    qs.set_activity("Bob", "Idle")
+    qs.create_task(selected_language="en")
+    receiver.wait_for("/assignment")
+    one = eventually(lambda: requests.get(
+        fresh_room.url + "/_sandbox/callbacks", auth=(seat_one.account_sid, seat_one.auth_token),
+        timeout=10,
+    ).json()["callbacks"], bool)  # fmt: skip
+    assert one[0]["account_sid"] == seat_one.account_sid
+    two = fresh_room.seats[1]
+    theirs = requests.get(
+        fresh_room.url + f"/_sandbox/callbacks?WorkspaceSid={qs.sid}",
+        auth=(two.account_sid, two.auth_token), timeout=10,
+    )  # fmt: skip
+    assert theirs.json()["callbacks"] == []
+    assert seat_one.auth_token not in theirs.text
+
+
+def test_only_a_seat_checks_a_callback_path(room: RoomProcess) -> None:
+    facilitator = read_credentials(room.data_dir)
+    assert facilitator is not None
+    answer = requests.post(
+        room.url + "/_sandbox/workshop/check-callback", data={"Url": "http://127.0.0.1:9/x"},
+        auth=(facilitator.account_sid, facilitator.auth_token), timeout=10,
+    )  # fmt: skip
+    assert answer.status_code == 403
+
+
+def test_the_cli_asks_for_a_seat_count(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "taskrouter_sandbox", "workshop", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert run.returncode == 2 and "workshop needs --seats N" in run.stderr
+    too_many = subprocess.run(
+        [sys.executable, "-m", "taskrouter_sandbox", "workshop", "--seats", "0",
+         "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert too_many.returncode == 1 and "--seats must be between 1 and" in too_many.stderr
