@@ -19,6 +19,7 @@ from .store import Store
 from .voice import resources as voice_resources
 from .voice.runner import Voice
 from .webhooks import Webhooks
+from .workshop import control as workshop_control
 
 log = logging.getLogger("taskrouter_sandbox")
 TIMER_POLL = 0.25  # seconds between checks when no timer is due sooner
@@ -62,9 +63,14 @@ class Sandbox:
         self.store.listeners.append(self.webhooks.committed)
         self.voice = Voice(self)  # the simulated phone side (numbers, calls, TwiML)
         self.router = Router(
-            *ROUTES, voice_resources.routes, control.routes, event_bridge_control.routes
+            *ROUTES,
+            voice_resources.routes,
+            control.routes,
+            event_bridge_control.routes,
+            workshop_control.routes,
         )
         self.event_bridge: Any = None  # set by event_bridge.start() in a serving process
+        self.workshop: Any = None  # a workshop.room.Room when serving a room's seats
         self._stop = threading.Event()
         self._timer_thread: threading.Thread | None = None
 
@@ -119,6 +125,8 @@ class Sandbox:
             self.engine.rebuild()
         self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
+        if self.workshop is not None:  # a room's milestones go with the state they came from
+            self.workshop.progress.forget()
 
     def callback_log(self, account_sid: str) -> list[dict[str, Any]]:
         return self.webhooks.dispatcher.entries(account_sid)
