@@ -66,6 +66,10 @@ def sandbox_url(settings: Settings) -> str:
     """
     from taskrouter_sandbox import control_client  # stdlib only; sandbox mode only
 
+    if settings.seat:  # a workshop seat: the room's sandbox, never a local one
+        from .workshop import room_url
+
+        return room_url(settings)
     data_dir = settings.sandbox_dir.resolve()
     url = control_client.running_url(data_dir)
     if url is not None:
@@ -86,6 +90,10 @@ def sandbox_credentials(settings: Settings) -> Credentials:
     """The sandbox's account SID and token, kept in its data dir (it makes them on first start)."""
     from taskrouter_sandbox import control_client
 
+    if settings.seat:  # a workshop seat: its own account in the room's sandbox
+        from .workshop import seat_credentials
+
+        return seat_credentials(settings)
     data_dir = settings.sandbox_dir.resolve()
     try:
         creds = control_client.read_credentials(data_dir)

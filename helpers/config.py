@@ -5,7 +5,8 @@ The mode is ``sandbox`` unless ``TASKROUTER_MODE=live``; live mode needs
 ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``. Other variables: ``TASKROUTER_SANDBOX_PORT``,
 ``TASKROUTER_SANDBOX_DIR``, ``TASKROUTER_CALLBACK_PORT`` (unset: any free port),
 ``TASKROUTER_TUNNEL=1`` (tunnel through ngrok even in sandbox mode), ``NGROK_AUTHTOKEN``,
-``NGROK_DOMAIN``.
+``NGROK_DOMAIN``, ``TASKROUTER_SEAT`` (a workshop seat's line: the room's sandbox and the
+seat's credentials, see ``helpers/workshop.py``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Settings:
     sandbox_port: int = DEFAULT_PORT
     sandbox_dir: Path = KIT_ROOT / ".sandbox"
     tunnel: bool = False  # TASKROUTER_TUNNEL=1: use a pyngrok tunnel even in sandbox mode
+    seat: str | None = dataclasses.field(default=None, repr=False)  # TASKROUTER_SEAT (secret)
 
     def __repr__(self) -> str:
         return (
@@ -74,7 +76,7 @@ class Settings:
             f"auth_token={mask(self.auth_token)!r}, "
             f"ngrok_authtoken={mask(self.ngrok_authtoken)!r}, "
             f"ngrok_domain={self.ngrok_domain!r}, sandbox={self.sandbox_host}:{self.sandbox_port}, "
-            f"sandbox_dir={str(self.sandbox_dir)!r})"
+            f"sandbox_dir={str(self.sandbox_dir)!r}, seat={'***' if self.seat else None})"
         )
 
     __str__ = __repr__
@@ -107,6 +109,7 @@ def load_settings(
         sandbox_port=default_port(merged),
         sandbox_dir=default_data_dir(merged),
         tunnel=(merged.get("TASKROUTER_TUNNEL") or "").strip().lower() in ("1", "true", "yes"),
+        seat=(merged.get("TASKROUTER_SEAT") or "").strip() or None,
     )
     settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     if settings.live:

@@ -24,6 +24,10 @@ def _control(settings: Settings) -> ControlClient:
     """The control-plane client of the running sandbox; it is not started from here."""
     from taskrouter_sandbox import control_client  # stdlib only; sandbox mode only
 
+    if settings.seat:  # a workshop seat: the room's sandbox, as this seat
+        from . import workshop
+
+        return workshop.control(settings)
     url = control_client.running_url(settings.sandbox_dir.resolve())
     if url is None:
         raise SandboxError("The sandbox is not running",
@@ -53,8 +57,9 @@ def _sandbox_only(settings: Settings, what: str) -> None:
 def advance_clock(seconds: float, settings: Settings | None = None) -> str:
     """Sandbox: jump the clock forward and fire every timer that falls due. Live: wait."""
     settings = settings or load_settings()
-    if settings.live:
-        print(f"Live mode: Twilio's clock cannot be advanced; waiting {seconds:g} s for real…")
+    if settings.live or settings.seat:  # a room's clock is the facilitator's (docs/workshop.md)
+        who = "Live mode: Twilio's" if settings.live else "In a workshop, the room's"
+        print(f"{who} clock cannot be advanced; waiting {seconds:g} s for real…")
         time.sleep(seconds)
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with _refusals_as_kit_errors():

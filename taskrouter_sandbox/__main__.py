@@ -1,5 +1,5 @@
-"""``python -m taskrouter_sandbox serve|start|stop|status|reset``: its contract is ``--help``
-(also in the README)."""
+"""``python -m taskrouter_sandbox serve|start|stop|status|reset|workshop``: its contract is
+``--help`` (also docs/sandbox-contract.md; workshop mode in docs/workshop.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from . import process, wire
 from .control_client import ControlClient, ControlError
 from .defaults import BadSetting, default_data_dir, default_port
+from .workshop.seats import SeatsError
 
 TOKEN_ENV = "TASKROUTER_SANDBOX_AUTH_TOKEN"
 SID_ENV = "TASKROUTER_SANDBOX_ACCOUNT_SID"
@@ -23,7 +24,11 @@ commands:
   start   start the background instance of --data-dir (idempotent), print its URL
   stop    stop the background instance of --data-dir
   status  print its URL and exit 0, or "not running" and exit 3
-  reset   empty its state (POST /_sandbox/reset)
+  reset   empty its state (POST /_sandbox/reset); with --seat N (workshop): that seat only
+  workshop  serve a room in the foreground: --seats N accounts (kept in the data dir), the
+          facilitator = the main account; prints each seat's join line, writes them to
+          workshop-seats.html, serves the facilitator's page at /_sandbox/workshop
+          (--host 0.0.0.0 to be reachable from the room; --join-host: the address in join lines)
 
 credentials (serve):
   main account   --account-sid AC... (or ${SID_ENV}) with its token from
@@ -46,6 +51,9 @@ control plane (Basic auth with the sandbox's credentials, except health):
   POST /_sandbox/calls/CA… (Digits=1 at a <Gather>, or Status=completed: hang up),
   POST /_sandbox/phones (Number=+1…&AnswerAfter=seconds|never|busy),
   GET /_sandbox/event-bridge (the JS SDK's ebServer/wsServer), POST /_sandbox/event-bridge/drop
+  workshop (facilitator only; POSTs need X-Workshop-Action: 1): GET /_sandbox/workshop (page),
+  GET /_sandbox/workshop/status, POST /_sandbox/workshop/seats/N/reset,
+  POST /_sandbox/workshop/reset; a seat: POST /_sandbox/workshop/check-callback (Url=...)
 
 event bridge: `serve` also serves the TaskRouter JS SDK's event bridge on loopback
 (--event-bridge-port, default 0 = a free port; see docs/event-bridge.md).
@@ -60,7 +68,9 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["serve", "start", "stop", "status", "reset"])
+    parser.add_argument(
+        "command", choices=["serve", "start", "stop", "status", "reset", "workshop"]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -94,7 +104,15 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         metavar="FILE",
         help=f"serve: more accounts from FILE, one AC…:TOKEN a line (or ${EXTRA_ENV})",
     )
+    parser.add_argument("--seats", type=int, default=None, metavar="N",
+                        help="workshop: how many seats (learners' accounts)")  # fmt: skip
+    parser.add_argument("--join-host", default=None, metavar="HOST",
+                        help="workshop: the address learners reach (default: --host)")  # fmt: skip
+    parser.add_argument("--seat", type=int, default=None, metavar="N",
+                        help="reset: only this workshop seat")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.command == "workshop" and args.seats is None:
+        parser.error("workshop needs --seats N (how many learners)")
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     try:
         port: int = args.port if args.port is not None else default_port()
@@ -105,7 +123,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         if args.command == "serve":
             _resolve_credentials(parser, args, env)
         return _run(args, data_dir, port)
-    except (process.SandboxProcessError, ControlError) as error:
+    except (process.SandboxProcessError, ControlError, SeatsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -170,6 +188,12 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
         process.serve(data_dir, args.host, port, args.account_sid, args.auth_token, extra,
                       bridge_port)  # fmt: skip
         return 0
+    if args.command == "workshop":
+        from . import workshop
+
+        bridge_port = None if args.event_bridge_port < 0 else args.event_bridge_port
+        workshop.serve_room(data_dir, args.host, port, args.seats, args.join_host, bridge_port)
+        return 0
     if args.command == "start":
         url = process.start(data_dir, args.host, port)
         print(f"TaskRouter sandbox running at {url} (data in {data_dir})")
@@ -185,6 +209,13 @@ def _run(args: argparse.Namespace, data_dir: Path, port: int) -> int:
         print("not running: start it with `python -m taskrouter_sandbox start`", file=sys.stderr)
         return 1
     try:
+        if args.seat is not None:
+            from .workshop import ACTION_HEADERS
+
+            path = f"/_sandbox/workshop/seats/{args.seat}/reset"
+            answer = control.call("POST", path, {}, ACTION_HEADERS)
+            print(f"seat {args.seat} reset ({answer['workspaces_deleted']} workspaces deleted)")
+            return 0
         control.reset()
     except ControlError as error:
         print(f"reset failed: {error}", file=sys.stderr)

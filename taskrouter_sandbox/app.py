@@ -19,6 +19,7 @@ from .store import Store
 from .voice import resources as voice_resources
 from .voice.runner import Voice
 from .webhooks import Webhooks
+from .workshop import control as workshop_control
 
 if TYPE_CHECKING:
     from .event_bridge.server import EventBridge
@@ -74,10 +75,15 @@ class Sandbox:
         )
         self.voice = Voice(self)  # the simulated phone side (numbers, calls, TwiML)
         self.router = Router(
-            *ROUTES, voice_resources.routes, control_plane.routes, event_bridge_control.routes
+            *ROUTES,
+            voice_resources.routes,
+            control_plane.routes,
+            event_bridge_control.routes,
+            workshop_control.routes,
         )
         # Set by event_bridge.start() in a serving process (the bridge needs the sandbox first).
         self.event_bridge: EventBridge | None = None
+        self.workshop: Any = None  # a workshop.room.Room when serving a room's seats
 
     def handle(self, request: Request) -> Response:
         return self.router.dispatch(Context(self, request))
@@ -105,6 +111,8 @@ class Sandbox:
         self.core.reset()
         self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
+        if self.workshop is not None:  # a room's milestones go with the state they came from
+            self.workshop.progress.forget()
 
     def callback_log(self, account_sid: str) -> list[dict[str, Any]]:
         return self.webhooks.dispatcher.entries(account_sid)

@@ -103,7 +103,13 @@ class ControlClient:
             return None
         return cls(url, creds.account_sid, creds.auth_token, timeout)
 
-    def call(self, method: str, path: str, form: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """``method path`` with ``form`` as the body; the decoded JSON answer (None if empty)."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         request = urllib.request.Request(
@@ -113,6 +119,7 @@ class ControlClient:
             headers={
                 "Authorization": self._authorization,
                 "Content-Type": "application/x-www-form-urlencoded",
+                **(headers or {}),
             },
         )
         try:

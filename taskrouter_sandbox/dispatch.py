@@ -88,6 +88,7 @@ class Dispatcher:
         self._local = threading.local()
         self._closed = False
         self._cleared_at = 0.0  # time.monotonic() of the last reset
+        self._account_cleared: dict[str, float] = {}  # the same, for one account's reset
 
     # -- sending --------------------------------------------------------------------------
 
@@ -263,7 +264,8 @@ class Dispatcher:
             "answer": outcome.body[:1000].decode("utf-8", "replace") if outcome.body else None,
         }
         with self._lock:
-            if delivery.queued_at < self._cleared_at:
+            cleared = max(self._cleared_at, self._account_cleared.get(delivery.account_sid, 0))
+            if delivery.queued_at < cleared:
                 return  # queued before a reset: its workspace no longer exists
             self._log.append(entry)
 
@@ -275,6 +277,15 @@ class Dispatcher:
         with self._lock:
             self._log.clear()
             self._cleared_at = time.monotonic()
+            self._account_cleared.clear()
+
+    def clear_account(self, account_sid: str) -> None:
+        """One account was reset (a workshop seat): only its entries go."""
+        with self._lock:
+            kept = [e for e in self._log if e["account_sid"] != account_sid]
+            self._log.clear()
+            self._log.extend(kept)
+            self._account_cleared[account_sid] = time.monotonic()
 
     def forget(self, workspace_sid: str) -> None:
         """The workspace is gone: its lane and pool finish what they hold, then end."""

@@ -12,7 +12,10 @@ import os
 import stat
 from pathlib import Path
 
-SANDBOX_FILES = ("sandbox.sqlite3", "credentials.json", "sandbox.json", "sandbox.log")
+SANDBOX_FILES = (
+    "sandbox.sqlite3", "credentials.json", "sandbox.json", "sandbox.log", "seats.json",
+    "workshop-seats.html",
+)  # fmt: skip
 
 
 def private_dir(path: Path) -> Path:

@@ -78,6 +78,9 @@ class Handler(BaseHTTPRequestHandler):
             response = self.sandbox.handle(request)
         except ApiError as error:
             response = Response(error.status, error.body())
+            if error.status == 401 and self.path.startswith("/_sandbox/workshop"):
+                # the facilitator's browser asks for the credential (Basic auth's challenge)
+                response.headers["WWW-Authenticate"] = 'Basic realm="TaskRouter workshop"'
         except TimeoutError:  # the body stopped arriving: give the thread back
             self.close_connection = True
             response = Response(408, ApiError(
@@ -154,11 +157,13 @@ class Handler(BaseHTTPRequestHandler):
     def _write(self, response: Response) -> None:
         if response.body is None:
             body = b""
+        elif isinstance(response.body, bytes):  # a page (the workshop's): its own Content-Type
+            body = response.body
         else:
             body = json.dumps(response.body, separators=(", ", ": ")).encode()
         head = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
         head.append(f"Content-Length: {len(body)}")
-        if response.body is not None:
+        if response.body is not None and "Content-Type" not in response.headers:
             head.append("Content-Type: application/json; charset=utf-8")
         head.extend(f"{k}: {v}" for k, v in response.headers.items())
         if self.close_connection:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,14 +91,18 @@ def serve(
     auth_token: str | None = None,
     extra_accounts: tuple[tuple[str, str], ...] = (),
     event_bridge_port: int | None = 0,
+    setup: Callable[[Sandbox], None] | None = None,
 ) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; with the JS SDK's event bridge on
-    ``event_bridge_port`` (0: any free port, None: none; see docs/event-bridge.md)."""
+    ``event_bridge_port`` (0: any free port, None: none; see docs/event-bridge.md).
+    ``setup`` runs on the sandbox before it serves (the workshop attaches its room there)."""
     creds = credentials(data_dir, account_sid, auth_token)
     config = SandboxConfig(
         creds.account_sid, creds.auth_token, data_dir, host, port, extra_accounts
     )
     sandbox = create_app(config)
+    if setup is not None:
+        setup(sandbox)
     try:
         server = make_server(sandbox, host, port)
     except OSError as error:

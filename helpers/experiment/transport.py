@@ -90,6 +90,11 @@ class KeepAliveHttpClient(HttpClient):
 def driver_client(client: Client) -> Client:
     """A client for the same sandbox and account as ``client``, on the keep-alive transport."""
     assert talks_to_sandbox(client)
+    from .. import client as kit_client
+
+    # The kit's adapter (its errors say how to fix them in the kit's words) for the same URL,
+    # whichever sandbox client came in (the kit's, or the pytest plugin's).
+    mapper = kit_client.SandboxHttpClient(client.http_client.target)
     return Client(client.username, client.password,
-                  http_client=KeepAliveHttpClient(client.http_client),
+                  http_client=KeepAliveHttpClient(mapper),
                   environment=ISOLATED_ENV)  # fmt: skip

@@ -287,7 +287,10 @@ class Engine:
                 fields,
             )
         if task.step_deadline is not None:
-            self.timers.schedule(task.step_deadline, "step", task.sid)
+            # A step entered when the task is already older than its timeout (re-evaluated
+            # after a workflow edit) times out now, not at the past deadline: what follows
+            # (the next step, a cancel, the purge five minutes later) happens from now on.
+            self.timers.schedule(max(task.step_deadline, now), "step", task.sid)
         offered = self.offer(tx, task, now)
         if offered.assignment_status == "pending" and target.skip_if is not None:
             if target.skip_if.evaluate({"workers": self._presence(tx, queue)}):

@@ -42,6 +42,7 @@ from helpers.server import CallbackServer
 from taskrouter_sandbox import control_plane, process
 from taskrouter_sandbox.app import SandboxConfig
 from taskrouter_sandbox.resources import ROUTES
+from taskrouter_sandbox.workshop import control as workshop_control
 from tests.reliability.test_bad_input import assert_envelope, sandbox_output
 from tests.support.receiver import Receiver
 from tests.support.sandbox import KIT_ROOT, SandboxProcess, free_port
@@ -53,6 +54,11 @@ HEALTH = ("GET", "/_sandbox/health")
 def all_routes() -> list[tuple[str, str]]:
     """``(method, template)`` of every route the sandbox serves."""
     return [(m, t) for table in (*ROUTES, control_plane.routes) for m, t, _ in table.table]
+
+
+def workshop_routes() -> list[tuple[str, str]]:
+    """The workshop's control routes (seat-to-seat refusals: tests/workshop/)."""
+    return [(m, t) for m, t, _ in workshop_control.routes.table]
 
 
 def basic(account_sid: str, token: str) -> str:
@@ -157,7 +163,9 @@ def http() -> Iterator[requests.Session]:
     session.close()
 
 
-@pytest.mark.parametrize("method,template", [r for r in all_routes() if r != HEALTH])
+@pytest.mark.parametrize(
+    "method,template", [r for r in all_routes() + workshop_routes() if r != HEALTH]
+)
 def test_every_route_refuses_missing_or_wrong_credentials(
     sandbox_process: SandboxProcess, http: requests.Session, method: str, template: str
 ) -> None:

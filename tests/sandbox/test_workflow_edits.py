@@ -175,3 +175,32 @@ def test_a_timer_that_fails_at_start_up_is_listed_and_the_others_fire(tmp_path: 
         assert alice.reservations(reservation.sid).fetch().reservation_status == "timeout"
     finally:
         sandbox.stop()
+
+
+def test_a_task_re_evaluated_past_its_timeouts_leaves_now_and_is_purged_five_minutes_later(
+    client: Client, sandbox: SandboxProcess
+) -> None:
+    """Target timeouts count from the task's age; a task re-evaluated when it is older than
+    every timeout leaves the workflow at once — at the time of the edit, not at the past
+    deadlines — so it can still be read for the five minutes before it is purged (found by
+    the reliability state machine: it was purged in the same clock move)."""
+    qs = build_quickstart(client)
+    task = qs.create_task(selected_language="en")  # nobody is Idle: it waits
+    sandbox.advance(330)
+    config = json.dumps({"task_routing": {"filters": [
+        {"filter_friendly_name": "English", "expression": 'selected_language == "en"',
+         "targets": [{"queue": qs.queues["English"], "timeout": 30}]},
+    ]}})  # fmt: skip
+    qs.ws.workflows(qs.workflow_sid).update(configuration=config, re_evaluate_tasks="true")
+    left = qs.task(task.sid)
+    assert (left.assignment_status, left.reason) == (
+        "canceled",
+        "Task canceled on Workflow timeout",
+    )
+    assert left.age >= 330  # it left at the time of the edit
+    sandbox.advance(290)
+    assert qs.task(task.sid).assignment_status == "canceled"  # still there: not purged yet
+    sandbox.advance(20)
+    with pytest.raises(TwilioRestException) as info:
+        qs.task(task.sid)
+    assert info.value.status == 404

@@ -1,0 +1,169 @@
+"""A room under load: N seats as separate client processes, each with its own callback server,
+running notebook 02's flow against one workshop sandbox (``python -m taskrouter_sandbox
+workshop``), first all at the same moment (the burst), then at a human pace.
+
+One round of a seat, as notebook 02 does it: a task for English is created while Bob is
+Offline; Bob is flipped to Idle (the *flip*); the sandbox reserves the task for Bob and calls
+the seat's assignment callback, which answers ``accept``; the task is *assigned*, observed
+by the seat's event callback ``reservation.accepted`` (TaskRouter has no ``task.assigned``
+event: the accepted reservation is what assigns the task), the only event the workspace's
+``EventsFilter`` lets through, so observing adds one callback per round. Then the task is
+completed and Bob goes Offline again. Measured per round: flip → assigned (wall clock, one
+machine). Checked: every task assigned exactly once (one accepted reservation), none lost, no
+request failed. The sandbox's own CPU (utime + stime from /proc) per flip tells how to size
+a bigger room.
+
+    python -m bench.workshop --seats 30 --seconds 60   # this machine's reduced size
+    python -m bench.workshop --seats 100 --seconds 600 # the issue's full size (not on a shared box)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from helpers.callbacks import ASSIGNMENT_PATH, EVENTS_PATH
+from helpers.server import CallbackServer
+from taskrouter_sandbox.scenario import build_quickstart
+from taskrouter_sandbox.sdk import sandbox_client
+from taskrouter_sandbox.workshop.testing import RoomProcess
+
+from .stats import percentile
+
+ROUND_TIMEOUT = 30.0
+HUMAN_PAUSE = (5.0, 15.0)  # seconds a learner takes between two runs of the cell
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_round(qs: Any, server: CallbackServer) -> dict[str, Any]:
+    task = qs.create_task(selected_language="en")
+    flipped = time.time()
+    qs.set_activity("Bob", "Idle")
+    deadline = time.monotonic() + ROUND_TIMEOUT
+    assigned_at = None
+    while assigned_at is None and time.monotonic() < deadline:
+        for record in server.requests.snapshot():
+            params = record.params
+            if (
+                params.get("EventType") == "reservation.accepted"
+                and params.get("TaskSid") == task.sid
+            ):
+                assigned_at = record.time
+        time.sleep(0.002)
+    accepted = [r for r in qs.reservations(task.sid) if r.reservation_status == "accepted"]
+    if assigned_at is not None:
+        qs.ws.tasks(task.sid).update(assignment_status="completed", reason="bench")
+    qs.set_activity("Bob", "Offline")
+    return {
+        "latency_ms": None if assigned_at is None else (assigned_at - flipped) * 1000,
+        "accepted": len(accepted),
+    }
+
+
+def seat_main(url: str, sid: str, token: str, start: Any, until: Any, seed: int,
+              results: Any) -> None:  # fmt: skip
+    """One learner's kernel: its own client and callback server, in its own process.
+    ``until`` (a shared double) is the human phase's end, set as the burst starts."""
+    out: dict[str, Any] = {"burst": [], "human": [], "errors": []}
+    try:
+        client = sandbox_client(url, sid, token)
+        server = CallbackServer({"instruction": "accept"}, port=0, auth_token=token).start()
+        qs = build_quickstart(client, server.base_url + ASSIGNMENT_PATH,
+                              events_url=server.base_url + EVENTS_PATH)  # fmt: skip
+        # notebook 02 sets no event callback: only the one event that observes the assignment
+        qs.ws.update(events_filter="reservation.accepted")
+        start.wait()  # every seat ready: the burst starts at the same moment
+        out["burst"].append(one_round(qs, server))
+        pace = random.Random(seed)
+        while time.time() + HUMAN_PAUSE[1] < float(until.value):
+            time.sleep(pace.uniform(*HUMAN_PAUSE))
+            out["human"].append(one_round(qs, server))
+        server.stop()
+    except Exception as error:  # counted as an error of the run, never hidden
+        out["errors"].append(f"{type(error).__name__}: {error}\n{traceback.format_exc()[-800:]}")
+    results.put(out)
+
+
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = sorted(r["latency_ms"] for r in rounds if r["latency_ms"] is not None)
+    return {
+        "flips": len(rounds),
+        "lost": sum(1 for r in rounds if r["latency_ms"] is None),
+        "double_assigned": sum(1 for r in rounds if r["accepted"] > 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+    }
+
+
+def run(seats: int, human_seconds: float) -> dict[str, Any]:
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory() as tmp, RoomProcess(Path(tmp) / "room", seats) as room:
+        assert room.process is not None
+        start, results = context.Barrier(seats + 1), context.Queue()
+        shared_until = context.Value("d", time.time() + 3600)  # fixed as the burst starts
+        children = [
+            context.Process(target=seat_main, args=(room.url, seat.account_sid, seat.auth_token,
+                                                 start, shared_until, seat.number, results))
+            for seat in room.seats
+        ]  # fmt: skip
+        for child in children:
+            child.start()
+        shared_until.value = time.time() + human_seconds + 5
+        start.wait(timeout=300)  # every seat built its workspace: the burst starts now
+        cpu_start = cpu_seconds(room.process.pid)
+        shared_until.value = time.time() + human_seconds
+        outs = [results.get(timeout=human_seconds + 300) for _ in children]
+        cpu_total = cpu_seconds(room.process.pid) - cpu_start
+        for child in children:
+            child.join(timeout=30)
+    burst = summarise([r for o in outs for r in o["burst"]])
+    human = summarise([r for o in outs for r in o["human"]])
+    flips = burst["flips"] + human["flips"]
+    return {
+        "seats": seats, "human_seconds": human_seconds, "burst": burst, "human": human,
+        "errors": [e for o in outs for e in o["errors"]],
+        "sandbox_cpu_s": round(cpu_total, 2),
+        "sandbox_cpu_ms_per_flip": round(cpu_total * 1000 / flips, 2) if flips else None,
+        "cpus": os.cpu_count(), "load_end": os.getloadavg(),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.workshop",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seats", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=60.0, help="the human-pace phase")
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    result = run(args.seats, args.seconds)
+    text = json.dumps(result, indent=1, default=str)
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    failed = result["errors"] or any(
+        result[p]["lost"] or result[p]["double_assigned"] for p in ("burst", "human")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
