@@ -14,26 +14,24 @@ event bridge checks them; docs/event-bridge.md).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from dotenv import dotenv_values
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
 from twilio.rest import Client
 
 from .client import talks_to_sandbox
-from .config import KIT_ROOT
+from .config import Settings, read_settings
 from .errors import ConfigError, KitError
 from .quickstart import Quickstart
 
 DEFAULT_TTL = 3600  # seconds; the SDK emits tokenExpired 5 s before the end
 
 
-def api_key() -> tuple[str, str]:
-    """``(TWILIO_API_KEY, TWILIO_API_SECRET)`` from the environment or the kit's ``.env``."""
-    values = {**dotenv_values(KIT_ROOT / ".env"), **os.environ}
-    key, secret = values.get("TWILIO_API_KEY"), values.get("TWILIO_API_SECRET")
+def api_key(settings: Settings | None = None) -> tuple[str, str]:
+    """``(TWILIO_API_KEY, TWILIO_API_SECRET)`` from the settings (environment or ``.env``)."""
+    settings = settings or read_settings()
+    key, secret = settings.api_key, settings.api_secret
     if not key or not secret:
         raise ConfigError(
             "A worker token in live mode needs an API key: TWILIO_API_KEY and TWILIO_API_SECRET",

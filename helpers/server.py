@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -43,7 +42,7 @@ from .callbacks import (
     RequestLog,
     create_app,
 )
-from .config import load_settings
+from .config import load_settings, read_settings
 from .errors import KitError
 from .learner_app import Recorder, WSGIApp
 
@@ -92,16 +91,8 @@ class _Handler(WSGIRequestHandler):
 
 
 def default_port() -> int:
-    """``TASKROUTER_CALLBACK_PORT`` when set (a workshop host pinning ports), else 0: any."""
-    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or str(DEFAULT_PORT)).strip()
-    # ASCII digits only, few of them: "²".isdigit() is True but int("²") raises.
-    if not (value.isascii() and value.isdigit() and len(value) <= 5) or int(value) > 65535:
-        raise CallbackServerError(
-            f"TASKROUTER_CALLBACK_PORT={value!r} is not a port number",
-            "set it to a number between 1 and 65535 (e.g. 5050), or leave it unset for any "
-            "free port",
-        )
-    return int(value)
+    """``TASKROUTER_CALLBACK_PORT`` (environment or ``.env``) when set, else 0: any free port."""
+    return read_settings().callback_port
 
 
 def default_auth_token() -> str:

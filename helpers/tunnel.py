@@ -113,8 +113,8 @@ def _pyngrok_config(settings: Settings, timeout: float) -> conf.PyngrokConfig:
     """pyngrok settings: ours, on top of anything the learner set on pyngrok's default."""
     default = conf.get_default()
     return conf.PyngrokConfig(
-        ngrok_path=os.environ.get("PYNGROK_NGROK_PATH") or default.ngrok_path,
-        config_path=os.environ.get("TASKROUTER_NGROK_CONFIG") or default.config_path,
+        ngrok_path=settings.ngrok_path or default.ngrok_path,
+        config_path=settings.ngrok_config_path or default.config_path,
         auth_token=settings.ngrok_authtoken or default.auth_token,
         region=default.region,
         startup_timeout=timeout,  # type: ignore[arg-type]  # compared with time.time() only
@@ -160,8 +160,8 @@ def _open_tunnel(port: int, settings: Settings, timeout: float) -> str:
                 "helpers.close_tunnels() in those notebooks or shut their kernels down, then "
                 "re-run",
             ) from None
-        agent = process._current_processes.get(config.ngrok_path)
-        if agent is not None and not running:
+        if not running and process.is_process_running(config.ngrok_path):
+            agent = process.get_process(config)  # the one connect() started (running: no new one)
             _agents[config.ngrok_path] = (agent.proc.pid, _state_path(settings))
             _remember(_state_path(settings), agent.proc.pid, agent.api_url)
         return str(tunnel.public_url).rstrip("/")
@@ -240,12 +240,33 @@ def _explain(error: BaseException, config: conf.PyngrokConfig) -> BaseException:
 
 
 def _kill_starting_agent(config: conf.PyngrokConfig) -> None:
-    """Kill the agent pyngrok is still waiting for (without pyngrok's lock, which it holds)."""
-    agent = process._current_processes.get(config.ngrok_path)
-    if agent is not None:
+    """Kill the agent pyngrok is still waiting for.
+
+    pyngrok holds its process lock while it reads the agent's first lines, so its public
+    ``process.kill_process`` would wait for the silent agent too; the agent is found instead
+    as this kernel's child process running ``config.ngrok_path``. Killing it ends pyngrok's
+    read, and pyngrok then cleans up its own records.
+    """
+    for pid in _children_running(config.ngrok_path):
         with contextlib.suppress(OSError):
-            agent.proc.kill()
-            agent.proc.wait(2)
+            os.kill(pid, signal.SIGKILL)
+
+
+def _children_running(executable: str) -> list[int]:
+    """This process's children running ``executable`` (directly, or as a script an interpreter
+    runs: its first two words), found with ``ps`` (Linux and macOS)."""
+    try:
+        listing = subprocess.run(["ps", "-ww", "-A", "-o", "pid=,ppid=,args="], capture_output=True,
+                                 text=True, timeout=5).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in listing.splitlines():
+        pid, ppid, *command = line.split(None, 2)
+        words = command[0].split() if command else []
+        if int(ppid) == os.getpid() and executable in words[:2]:
+            found.append(int(pid))
+    return found
 
 
 def _listening(port: int) -> bool:
@@ -316,7 +337,7 @@ def _is_ngrok(pid: Any) -> bool:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         try:
-            command = ["ps", "-o", "command=", "-p", str(pid)]
+            command = ["ps", "-ww", "-o", "command=", "-p", str(pid)]
             args = subprocess.run(command, capture_output=True, text=True, timeout=5).stdout.split()
         except (OSError, subprocess.SubprocessError):
             return False
