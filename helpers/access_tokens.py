@@ -70,7 +70,7 @@ def worker_options(client: Client) -> dict[str, Any]:
         return {}
     from taskrouter_sandbox.control_client import ControlClient, ControlError
 
-    control = ControlClient(client.http_client.target, str(client.account_sid),  # type: ignore[attr-defined]
+    control = ControlClient(client.http_client.target, str(client.account_sid),
                             str(client.password), timeout=10)  # fmt: skip
     try:
         urls = control.call("GET", "/_sandbox/event-bridge")

@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dotenv import dotenv_values
 
@@ -265,7 +265,7 @@ def _checked(settings: Settings, changes: dict[str, object]) -> Settings:
     if unknown:
         raise ConfigError(f"Unknown setting {', '.join(map(repr, unknown))}",
                           f"use one of: {', '.join(sorted(FIELDS))}")  # fmt: skip
-    fixed: dict[str, object] = {}
+    fixed: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "mode":
             fixed[name] = _mode(str(value))
@@ -282,7 +282,7 @@ def _checked(settings: Settings, changes: dict[str, object]) -> Settings:
                               f"pass {name}='…' or None")  # fmt: skip
         else:
             fixed[name] = value
-    return dataclasses.replace(settings, **fixed)  # type: ignore[arg-type]
+    return dataclasses.replace(settings, **fixed)
 
 
 def _check_live_credentials(settings: Settings) -> None:

@@ -122,7 +122,7 @@ def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            stopped = response.status == 202
+            stopped = bool(response.status == 202)
     except OSError:  # refused: nothing listens there any more
         stopped = not _listening(entry.port)
     deadline = time.monotonic() + timeout

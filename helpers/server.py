@@ -26,7 +26,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from twilio.rest import Client
@@ -71,6 +71,16 @@ class _LiveLog(RequestLog):
                 listener()
 
 
+class _Tracked(Protocol):
+    """The werkzeug server, with the kept-alive connections ``stop()`` must close."""
+
+    _kit_connections: dict[socket.socket, threading.Thread]
+
+
+def _connections(server: object) -> dict[socket.socket, threading.Thread]:
+    return cast(_Tracked, server)._kit_connections
+
+
 class _Handler(WSGIRequestHandler):
     """Quiet, Nagle-free, and tracked so ``stop()`` can close kept-alive connections."""
 
@@ -79,10 +89,10 @@ class _Handler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server._kit_connections[self.connection] = threading.current_thread()  # type: ignore[attr-defined]
+        _connections(self.server)[self.connection] = threading.current_thread()
 
     def finish(self) -> None:
-        self.server._kit_connections.pop(self.connection, None)  # type: ignore[attr-defined]
+        _connections(self.server).pop(self.connection, None)
         with contextlib.suppress(OSError):
             super().finish()
 
@@ -202,8 +212,8 @@ class CallbackServer:
                         self.host, sock.getsockname()[1], app, threaded=True,
                         request_handler=_Handler, fd=sock.fileno(),
                     )  # fmt: skip
-                    server._kit_connections = {}  # type: ignore[attr-defined]
-                    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+                    cast(_Tracked, server)._kit_connections = {}
+                    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
                     thread = threading.Thread(
                         target=server.serve_forever,
                         kwargs={"poll_interval": 0.05},
@@ -310,7 +320,7 @@ class CallbackServer:
             if thread is not None and thread.is_alive():
                 server.shutdown()  # returns once the accept loop has ended
             server.server_close()
-            connections = dict(server._kit_connections)  # type: ignore[attr-defined]
+            connections = dict(_connections(server))
             for connection in connections:  # wakes handler threads waiting on keep-alive
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)

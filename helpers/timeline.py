@@ -191,7 +191,8 @@ def plot_timeline(
         figure = Figure(figsize=(10, 3.2), layout="constrained")
         ax = figure.add_subplot()
     else:
-        figure = ax.figure  # type: ignore[assignment]
+        parent = ax.figure
+        figure = parent if isinstance(parent, Figure) else parent.figure  # a SubFigure's root
     lanes = list(timeline.lanes.items())
     span = timeline.end or 1.0
     top = len(lanes) * LANE
@@ -225,7 +226,7 @@ def plot_timeline(
     ax.set_title(as_text(f"Task {short_sid(task_sid)} and worker {worker}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _show_figures_in_ipython()
-    return figure  # type: ignore[return-value]
+    return figure
 
 
 def _show_figures_in_ipython() -> None:

@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -25,7 +26,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pyngrok import conf, ngrok, process
 from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokInstallError
@@ -117,7 +118,7 @@ def _pyngrok_config(settings: Settings, timeout: float) -> conf.PyngrokConfig:
         config_path=settings.ngrok_config_path or default.config_path,
         auth_token=settings.ngrok_authtoken or default.auth_token,
         region=default.region,
-        startup_timeout=timeout,  # type: ignore[arg-type]  # compared with time.time() only
+        startup_timeout=max(1, math.ceil(timeout)),  # whole seconds; _call keeps the real deadline
         start_new_session=True,  # survive Kernel ▸ Interrupt (SIGINT to the process group)
         config_version="3",
     )
@@ -314,11 +315,11 @@ def _stop_stale_agents(path: Path) -> None:
         if kernel != os.getpid() and _alive(kernel):
             keep.append(entry)  # another live notebook's agent
             continue
-        _terminate(int(pid))  # type: ignore[arg-type]
+        _terminate(pid)
     _write_state(path, keep)
 
 
-def _alive(pid: Any) -> bool:
+def _alive(pid: object) -> TypeGuard[int]:
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:

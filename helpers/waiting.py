@@ -175,7 +175,8 @@ class _Progress:
         self.handle: Any = None
         try:
             from IPython import get_ipython
-            from IPython.display import display
+
+            from ._display import display
 
             if get_ipython() is not None:
                 self.handle = display(self._text("waiting…"), display_id=True)
@@ -183,7 +184,7 @@ class _Progress:
             self.handle = None
 
     def _text(self, state: str) -> Any:
-        from IPython.display import Markdown
+        from ._display import Markdown
 
         return Markdown(f"Waiting for {self.what}: {state}")
 
@@ -195,14 +196,14 @@ class _Progress:
 
     def done(self, elapsed: float) -> None:
         if self.handle is not None:
-            from IPython.display import Markdown
+            from ._display import Markdown
 
             self.handle.update(Markdown(f"**done**: {self.what} in {elapsed:.2f} s"))
             self.handle = None
 
     def failed(self, elapsed: float) -> None:
         if self.handle is not None:
-            from IPython.display import Markdown
+            from ._display import Markdown
 
             self.handle.update(Markdown(f"**not done**: {self.what}, not after {elapsed:.1f} s"))
             self.handle = None

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .._html import escape
 
@@ -104,7 +104,7 @@ class Poller:
             self.thread.join(JOIN_TIMEOUT)
 
 
-class LiveWidget(widgets.VBox):
+class LiveWidget(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """A VBox that keeps itself current with one registered poller; see the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:

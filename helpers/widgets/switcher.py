@@ -14,7 +14,7 @@ import contextlib
 import threading
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 from twilio.rest import Client
 
 from .._html import escape
@@ -70,7 +70,8 @@ class ActivitySwitcher(LiveWidget):
     @property
     def value(self) -> str | None:
         """The Activity the buttons currently show."""
-        return self.buttons.value
+        value = self.buttons.value
+        return None if value is None else str(value)
 
     # -- acting -------------------------------------------------------------------------------
 
