@@ -22,7 +22,7 @@ from twilio.rest import Client
 
 from .client import talks_to_sandbox
 from .config import Settings, read_settings
-from .errors import ConfigError, KitError
+from .errors import ConfigError, KitError, UsageError
 from .quickstart import Quickstart
 
 DEFAULT_TTL = 3600  # seconds; the SDK emits tokenExpired 5 s before the end
@@ -50,7 +50,7 @@ def worker_token(
     """The Access Token (JWT) with which the JS SDK's ``Worker`` connects as ``name``."""
     worker_sid = qs.workers.get(name)
     if worker_sid is None:
-        raise KitError(f"No worker named {name!r} in this workspace",
+        raise UsageError(f"No worker named {name!r} in this workspace",
                        f"use one of {sorted(qs.workers)}")  # fmt: skip
     account_sid = str(client.account_sid)
     if talks_to_sandbox(client):

@@ -43,7 +43,7 @@ from .callbacks import (
     create_app,
 )
 from .config import load_settings, read_settings
-from .errors import KitError
+from .errors import CallbackServerError
 from .learner_app import Recorder, WSGIApp
 
 KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
@@ -51,10 +51,6 @@ DEFAULT_PORT = 0  # any free port; TASKROUTER_CALLBACK_PORT fixes one
 DEFAULT_SLOT = "default"  # the kernel's one default server: a re-run replaces it
 _registry: dict[object, CallbackServer] = {}  # slot -> server
 _registry_lock = threading.RLock()
-
-
-class CallbackServerError(KitError):
-    """The callback server cannot start, or a callback did not arrive in time."""
 
 
 class _LiveLog(RequestLog):

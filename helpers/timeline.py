@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from twilio.rest import Client
 
+from .errors import UsageError
 from .sids import short_sid
 
 MAX_MINUTES = 43_200  # the Events resource keeps (unredacted) 30 days
@@ -113,9 +114,9 @@ def timeline_segments(client: Client, qs: Any, task_sid: str, worker: str = "Ali
     worker_sid = dict(getattr(qs, "workers", {}) or {}).get(worker, worker)
     task_events = _chronological(workspace.events.list(task_sid=task_sid, minutes=MAX_MINUTES))
     if not task_events:
-        raise ValueError(
-            f"TaskRouter has no events for task {task_sid} (within 30 days): check the sid, "
-            "or create and route a task first"
+        raise UsageError(
+            f"TaskRouter has no events for task {task_sid} (within 30 days)",
+            "check the sid, or create and route a task first",
         )
     created = _at(task_events[0])
     task_changes: list[tuple[float, str]] = []

@@ -32,7 +32,7 @@ from pyngrok import conf, ngrok, process
 from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokInstallError
 
 from .config import Settings, load_settings
-from .errors import KitError
+from .errors import TunnelError
 from .server import CallbackServer, running_server
 
 STATE_FILE = "ngrok-agents.json"
@@ -41,10 +41,6 @@ TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 _lock = threading.RLock()
 _exposed: dict[int, tuple[CallbackServer, str]] = {}  # port -> (server, tunnel URL we set)
 _agents: dict[str, tuple[int, Path]] = {}  # ngrok_path -> (pid, state file) started here
-
-
-class TunnelError(KitError):
-    """The callback server could not be made reachable; ``hint`` says how to fix it."""
 
 
 def expose(

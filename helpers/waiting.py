@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ._html import escape
 from .config import Settings, load_settings
-from .errors import KitError
+from .errors import WaitTimeout
 from .sids import short_sid
 
 T = TypeVar("T")
@@ -31,10 +31,6 @@ DEBUGGER = {
 
 
 INSTRUCTIONS = ("accept", "reject", "dequeue", "call", "conference", "redirect")
-
-
-class WaitTimeout(KitError):
-    """The awaited outcome did not happen in time; the message says what was seen instead."""
 
 
 def wait_for(

@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .._html import escape
+from ..errors import UsageError
 
 DEFAULT_INTERVAL = 0.3  # seconds: the learner sees a change "at once", the API sees ~3 req/s
 JOIN_TIMEOUT = 2.0
@@ -74,7 +75,8 @@ class Poller:
         on_error: Callable[[BaseException], None],
     ) -> None:
         if interval <= 0:
-            raise ValueError("the poll interval must be positive (seconds), e.g. 0.3")
+            raise UsageError(f"The poll interval must be positive, not {interval!r}",
+                             "give it in seconds, e.g. interval=0.3")  # fmt: skip
         self.interval = interval
         self._tick, self._alive, self._on_error = tick, alive, on_error
         self._stop = threading.Event()
