@@ -1,12 +1,14 @@
 """The machinery every live widget shares: one daemon poller, a re-run-safe registry, guards.
 
-Why it exists (``notebook-runtime.md`` §3): a notebook cell that builds a widget is re-run
+Why it exists: a notebook cell that builds a widget is re-run
 again and again, and each run would otherwise leave one more thread polling TaskRouter.
 So every live widget registers under ``(class, workspace sid, worker)``; a new one *retires*
 the previous one (its poller stops, its buttons grey out). Pollers are daemon threads (a
 non-daemon thread delays kernel restarts), stop on ``close()`` and stop by themselves once
 the widget's comm is gone. They only *assign trait values* from their thread — the pattern
-ipywidgets documents as thread-safe — and never use ``with output:``.
+ipywidgets documents as thread-safe ("Updating a widget in the background", its
+"Asynchronous Widgets" page; ipykernel 7.0.x broke it, 7.1 fixed it: ipykernel PR #1451) —
+and never use ``with output:``, which the docs warn against when threads produce output.
 """
 
 from __future__ import annotations
