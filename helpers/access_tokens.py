@@ -21,7 +21,7 @@ from twilio.jwt.access_token.grants import TaskRouterGrant
 from twilio.rest import Client
 
 from .client import talks_to_sandbox
-from .config import Settings, read_settings
+from .config import Settings, is_placeholder, read_settings
 from .errors import ConfigError, KitError, UsageError
 from .quickstart import Quickstart
 
@@ -38,6 +38,11 @@ def api_key(settings: Settings | None = None) -> tuple[str, str]:
             "create a Standard API key in the Twilio Console (Account > API keys & tokens) and "
             "put its SID (SK...) and secret in the kit's .env file",
         )
+    if is_placeholder(key) or is_placeholder(secret):
+        raise ConfigError("TWILIO_API_KEY or TWILIO_API_SECRET still holds the placeholder "
+                          "from .env.example",
+                          "put your API key's SID (SK...) and secret from the Twilio Console "
+                          "in the kit's .env file")  # fmt: skip
     if not key.startswith("SK"):
         raise ConfigError("TWILIO_API_KEY must be an API key SID starting with SK",
                           "copy the key's SID, not the account SID, from the Console")  # fmt: skip

@@ -38,6 +38,9 @@ def test_live_token_needs_an_api_key(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("TWILIO_API_SECRET", "s" * 32)
     with pytest.raises(ConfigError, match="starting with SK"):
         helpers.worker_token(Client(LIVE_ACCOUNT, "live-token"), QS)
+    monkeypatch.setenv("TWILIO_API_KEY", "SK" + "x" * 32)  # copied from .env.example
+    with pytest.raises(ConfigError, match="placeholder"):
+        helpers.worker_token(Client(LIVE_ACCOUNT, "live-token"), QS)
 
 
 def test_live_token_is_signed_with_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
