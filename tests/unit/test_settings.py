@@ -52,7 +52,6 @@ def test_every_setting_field_has_a_case() -> None:
 @pytest.fixture
 def kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A kit root of its own (its ``.env`` is the one read) and no setting in the environment."""
-    monkeypatch.setattr(config, "KIT_ROOT", KIT_ROOT)  # relative dirs: the real kit's top
     monkeypatch.setattr(config, "dotenv_file", lambda: tmp_path / ".env")
     for name in CASES:
         monkeypatch.delenv(name, raising=False)
