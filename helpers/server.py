@@ -43,7 +43,7 @@ from .callbacks import (
     create_app,
 )
 from .config import load_settings, read_settings
-from .errors import CallbackServerError
+from .errors import CallbackServerError, UsageError
 from .learner_app import Recorder, WSGIApp
 
 KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
@@ -101,6 +101,17 @@ def default_port() -> int:
     return read_settings().callback_port
 
 
+def port_number(value: object) -> int:
+    """A port given in code (0: any free one); anything else is a UsageError saying so."""
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= 5):
+        text = "-1"
+    if not 0 <= int(text) <= 65535:
+        raise UsageError(f"{value!r} is not a port number",
+                         "give a number between 1 and 65535, or 0 for any free port")  # fmt: skip
+    return int(text)
+
+
 def default_auth_token() -> str:
     """The token TaskRouter signs with in the current mode."""
     settings = load_settings()
@@ -142,7 +153,7 @@ class CallbackServer:
         # (one tunnel in live mode).
         self._beside_kit = app is not None and instruction is not None
         self.host = host
-        self._requested_port = default_port() if port is None else int(port)
+        self._requested_port = default_port() if port is None else port_number(port)
         # which earlier server this one replaces: the kernel's default one, or one on a port
         self._slot: object = (
             ("port", self._requested_port)

@@ -33,7 +33,7 @@ from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokInsta
 
 from .config import Settings, load_settings
 from .errors import TunnelError
-from .server import CallbackServer, running_server
+from .server import CallbackServer, port_number, running_server
 
 STATE_FILE = "ngrok-agents.json"
 DEFAULT_TIMEOUT = 20.0
@@ -62,7 +62,7 @@ def expose(
         server: CallbackServer | None = port_or_server
         port = port_or_server.port
     else:
-        port = int(port_or_server)
+        port = port_number(port_or_server)
         server = running_server(port)
     settings = settings or load_settings()
     if not _listening(port):

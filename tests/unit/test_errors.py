@@ -75,3 +75,12 @@ def test_bad_arguments_get_a_usage_error_with_a_fix() -> None:
     with pytest.raises(errors.CallbackServerError, match="auth token") as refused:
         create_app(lambda callback: {}, auth_token=None)
     assert "verify_signatures=False" in refused.value.hint
+
+
+@pytest.mark.parametrize("port", ["abc", "²", -1, 70000, 1.5, True])
+def test_a_port_that_is_not_one_is_a_usage_error(port: object) -> None:
+    with pytest.raises(errors.UsageError, match="not a port number") as info:
+        helpers.CallbackServer(port=port)  # type: ignore[arg-type]  # the bad input under test
+    assert "0 for any free port" in info.value.hint
+    with pytest.raises(errors.UsageError, match="not a port number"):
+        helpers.expose(port)  # type: ignore[arg-type]
