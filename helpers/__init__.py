@@ -35,11 +35,18 @@ from .control import (
     set_phone,
 )
 from .debugger import create_call_task, debugger_log
-from .errors import ConfigError, KitError, SandboxError
+from .errors import (
+    CallbackServerError,
+    ConfigError,
+    KitError,
+    SandboxError,
+    TunnelError,
+    WaitTimeout,
+)
 from .preflight import preflight
 from .quickstart import Quickstart, WorkspaceView, ensure_quickstart, tidy_up
 from .sids import short_sid
-from .waiting import WaitTimeout, wait_for, wait_for_task
+from .waiting import wait_for, wait_for_task
 
 if TYPE_CHECKING:
     from .access_tokens import worker_options, worker_token
@@ -47,7 +54,6 @@ if TYPE_CHECKING:
     from .experiment import compare_designs, simulate
     from .server import (
         CallbackServer,
-        CallbackServerError,
         auth_token,
         callback_servers,
         point_workflow,
@@ -55,7 +61,7 @@ if TYPE_CHECKING:
         stop_callback_servers,
     )
     from .timeline import plot_timeline
-    from .tunnel import TunnelError, close_tunnels, expose
+    from .tunnel import close_tunnels, expose
     from .widgets import ActivitySwitcher, CallerPhone, EventLog, TaskBoard
     from .worker_page import WorkerPage
 
@@ -69,13 +75,11 @@ _LAZY = {
     "plot_timeline": ".timeline",
     "plot_call_timeline": ".call_timeline",
     "CallbackServer": ".server",
-    "CallbackServerError": ".server",
     "point_workflow": ".server",
     "stop_callback_servers": ".server",
     "callback_servers": ".server",
     "serve": ".server",
     "auth_token": ".server",
-    "TunnelError": ".tunnel",
     "close_tunnels": ".tunnel",
     "expose": ".tunnel",
     "WorkerPage": ".worker_page",

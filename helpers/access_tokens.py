@@ -14,32 +14,35 @@ event bridge checks them; docs/event-bridge.md).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from dotenv import dotenv_values
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
 from twilio.rest import Client
 
 from .client import talks_to_sandbox
-from .config import KIT_ROOT
-from .errors import ConfigError, KitError
+from .config import Settings, is_placeholder, read_settings
+from .errors import ConfigError, KitError, UsageError
 from .quickstart import Quickstart
 
 DEFAULT_TTL = 3600  # seconds; the SDK emits tokenExpired 5 s before the end
 
 
-def api_key() -> tuple[str, str]:
-    """``(TWILIO_API_KEY, TWILIO_API_SECRET)`` from the environment or the kit's ``.env``."""
-    values = {**dotenv_values(KIT_ROOT / ".env"), **os.environ}
-    key, secret = values.get("TWILIO_API_KEY"), values.get("TWILIO_API_SECRET")
+def api_key(settings: Settings | None = None) -> tuple[str, str]:
+    """``(TWILIO_API_KEY, TWILIO_API_SECRET)`` from the settings (environment or ``.env``)."""
+    settings = settings or read_settings()
+    key, secret = settings.api_key, settings.api_secret
     if not key or not secret:
         raise ConfigError(
             "A worker token in live mode needs an API key: TWILIO_API_KEY and TWILIO_API_SECRET",
             "create a Standard API key in the Twilio Console (Account > API keys & tokens) and "
             "put its SID (SK...) and secret in the kit's .env file",
         )
+    if is_placeholder(key) or is_placeholder(secret):
+        raise ConfigError("TWILIO_API_KEY or TWILIO_API_SECRET still holds the placeholder "
+                          "from .env.example",
+                          "put your API key's SID (SK...) and secret from the Twilio Console "
+                          "in the kit's .env file")  # fmt: skip
     if not key.startswith("SK"):
         raise ConfigError("TWILIO_API_KEY must be an API key SID starting with SK",
                           "copy the key's SID, not the account SID, from the Console")  # fmt: skip
@@ -52,7 +55,7 @@ def worker_token(
     """The Access Token (JWT) with which the JS SDK's ``Worker`` connects as ``name``."""
     worker_sid = qs.workers.get(name)
     if worker_sid is None:
-        raise KitError(f"No worker named {name!r} in this workspace",
+        raise UsageError(f"No worker named {name!r} in this workspace",
                        f"use one of {sorted(qs.workers)}")  # fmt: skip
     account_sid = str(client.account_sid)
     if talks_to_sandbox(client):
@@ -72,7 +75,7 @@ def worker_options(client: Client) -> dict[str, Any]:
         return {}
     from taskrouter_sandbox.control_client import ControlClient, ControlError
 
-    control = ControlClient(client.http_client.target, str(client.account_sid),  # type: ignore[attr-defined]
+    control = ControlClient(client.http_client.target, str(client.account_sid),
                             str(client.password), timeout=10)  # fmt: skip
     try:
         urls = control.call("GET", "/_sandbox/event-bridge")

@@ -21,6 +21,8 @@ from typing import Any
 from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 
+from .errors import CallbackServerError
+
 logger = logging.getLogger("helpers.callbacks")
 
 LOG_SIZE = 500
@@ -178,9 +180,10 @@ def create_app(
     to a loopback server, so only a request signed with the auth token is a callback.
     """
     if verify_signatures and not auth_token:
-        raise ValueError(
-            "an auth token is needed to verify X-Twilio-Signature; "
-            "pass verify_signatures=False to switch the check off explicitly"
+        raise CallbackServerError(
+            "An auth token is needed to verify X-Twilio-Signature",
+            "pass auth_token=helpers.auth_token(), or verify_signatures=False to switch the "
+            "check off explicitly",
         )
     validator = RequestValidator(auth_token) if auth_token else None
     log = log if log is not None else RequestLog()
@@ -256,9 +259,10 @@ def create_app(
         try:
             answer = handler(callback)
             if not isinstance(answer, Mapping):
-                raise TypeError(
-                    f"the instruction function returned {answer!r}; return a dict such as "
-                    '{"instruction": "accept"}, or {} to decide later via the REST API'
+                raise CallbackServerError(
+                    f"the instruction function returned {answer!r}",
+                    'return a dict such as {"instruction": "accept"}, or {} to decide later '
+                    "via the REST API",
                 )
             answer = dict(answer)
             json.dumps(answer)  # fail here, with the learner's error, not deep inside Flask

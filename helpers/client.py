@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from twilio.rest import Client
 
-from .config import Settings, load_settings
+from .config import Settings, SettingsOverrides, load_settings
 from .errors import SandboxError
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from taskrouter_sandbox.control_client import Credentials
 
 ISOLATED_ENV = {"TWILIO_NO_ENV": "1"}  # non-empty on purpose: {} falls back to os.environ
@@ -111,7 +113,7 @@ def sandbox_credentials(settings: Settings) -> Credentials:
     return creds
 
 
-def connect(settings: Settings | None = None, **overrides: Any) -> Client:
+def connect(settings: Settings | None = None, **overrides: Unpack[SettingsOverrides]) -> Client:
     """A ``twilio.rest.Client`` for the current mode (sandbox unless configured for live)."""
     settings = settings or load_settings(**overrides)
     if settings.live:

@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import default_data_dir
+from .config import notebook_path, read_settings
 
 STOP_PATH = "/_kit/stop"
 STOP_HEADER = "X-Kit-Stop-Token"
@@ -47,12 +47,12 @@ class ServerEntry:
 
 
 def registry_dir() -> Path:
-    return default_data_dir() / "callback-servers"
+    return read_settings().sandbox_dir / "callback-servers"
 
 
 def notebook_name() -> str:
     """The notebook this kernel runs (JupyterLab tells kernels via JPY_SESSION_NAME)."""
-    path = os.environ.get("JPY_SESSION_NAME")
+    path = notebook_path()
     return Path(path).name if path else f"a kernel (pid {os.getpid()})"
 
 
@@ -122,7 +122,7 @@ def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            stopped = response.status == 202
+            stopped = bool(response.status == 202)
     except OSError:  # refused: nothing listens there any more
         stopped = not _listening(entry.port)
     deadline = time.monotonic() + timeout

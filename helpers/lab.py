@@ -12,7 +12,9 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 from .client import sandbox_url
 from .config import KIT_ROOT, load_settings
@@ -45,7 +47,7 @@ def quiet_settings(prefix: Path = Path(sys.prefix)) -> Path:
     return path
 
 
-def strip_on_save(model: dict, **_: object) -> None:
+def strip_on_save(model: dict[str, Any], **_: object) -> None:
     """JupyterLab's pre-save hook: notebooks are written without outputs, like git keeps them.
 
     Autosave would otherwise write every run's outputs into the tracked ``.ipynb`` files and
@@ -55,9 +57,10 @@ def strip_on_save(model: dict, **_: object) -> None:
     if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
         return
     import nbformat
-    from nbstripout import strip_output
+    from nbstripout import strip_output  # type: ignore[import-untyped]  # no type information
 
-    notebook = nbformat.from_dict(model["content"])
+    from_dict = cast(Callable[[dict[str, Any]], Any], nbformat.from_dict)  # unannotated
+    notebook = from_dict(model["content"])
     model["content"] = strip_output(
         notebook, keep_output=False, keep_count=False, keep_id=True, extra_keys=STRIPPED_KEYS
     )

@@ -7,7 +7,6 @@ notebook; ``report.ok`` tells code whether to go on.
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from ._html import escape
-from .config import Settings, is_placeholder, load_settings, mask
+from .config import Settings, is_placeholder, load_settings, mask, requested_mode
 from .errors import KitError
 
 PACKAGES = ("twilio", "flask", "pyngrok", "ipywidgets", "jupyterlab", "ipykernel")
@@ -74,8 +73,7 @@ def preflight(settings: Settings | None = None) -> Report:
     try:
         settings = settings or load_settings()
     except KitError as error:
-        asked = (os.environ.get("TASKROUTER_MODE") or _dotenv_mode() or "sandbox").strip()
-        return Report(f"{asked.lower()} (not ready)",
+        return Report(f"{requested_mode()} (not ready)",
                       [Check("settings", False, error.message, error.hint)])  # fmt: skip
     report = Report(settings.mode)
     checks: list[tuple[str, Callable[[], Check]]] = [
@@ -85,7 +83,7 @@ def preflight(settings: Settings | None = None) -> Report:
         ("credentials", lambda: _credentials(settings)),
         ("TaskRouter", lambda: _service(settings)),
         ("ngrok authtoken", lambda: _ngrok(settings)),
-        ("callback port", lambda: _port(_fixed_callback_port())),
+        ("callback port", lambda: _port(settings.callback_port)),
     ]
     for name, check in checks:
         report.checks.append(_guarded(name, check))
@@ -103,14 +101,6 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
             name, False, f"{type(error).__name__}: {error}",
             "run `python -m taskrouter_sandbox start` in a terminal to see more",
         )  # fmt: skip
-
-
-def _dotenv_mode() -> str | None:
-    from dotenv import dotenv_values
-
-    from .config import KIT_ROOT
-
-    return dotenv_values(KIT_ROOT / ".env").get("TASKROUTER_MODE")
 
 
 def _python() -> Check:
@@ -197,11 +187,6 @@ def _ngrok(settings: Settings) -> Check:
     return Check(
         "ngrok authtoken", True, "not needed in sandbox mode (callbacks stay on this machine)"
     )
-
-
-def _fixed_callback_port() -> int:
-    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or "").strip()
-    return int(value) if value.isdigit() else 0
 
 
 def _port(port: int) -> Check:

@@ -1,8 +1,9 @@
 """``ensure_quickstart(client)``: the TaskRouter quickstart's workspace, built idempotently.
 
-The same workspace Twilio's quickstart builds by clicking in the Console (reference:
-``taskrouter.md`` §1.1), made by code so a learner without an account can start at once and
-re-running the cell changes nothing that is already right:
+The same workspace Twilio's quickstart builds by clicking in the Console (Part 1, "Set up
+the Workspace": https://www.twilio.com/docs/taskrouter/quickstart/python), made by code so a
+learner without an account can start at once and re-running the cell changes nothing that
+is already right:
 
 * a **single-tasking** workspace "TaskRouter Quickstart" with activities Offline, Idle, Busy,
   Reserved and WrapUp (Offline is the default and timeout activity);

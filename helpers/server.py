@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from twilio.rest import Client
@@ -43,8 +42,8 @@ from .callbacks import (
     RequestLog,
     create_app,
 )
-from .config import load_settings
-from .errors import KitError
+from .config import load_settings, read_settings
+from .errors import CallbackServerError, UsageError
 from .learner_app import Recorder, WSGIApp
 
 KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
@@ -52,10 +51,6 @@ DEFAULT_PORT = 0  # any free port; TASKROUTER_CALLBACK_PORT fixes one
 DEFAULT_SLOT = "default"  # the kernel's one default server: a re-run replaces it
 _registry: dict[object, CallbackServer] = {}  # slot -> server
 _registry_lock = threading.RLock()
-
-
-class CallbackServerError(KitError):
-    """The callback server cannot start, or a callback did not arrive in time."""
 
 
 class _LiveLog(RequestLog):
@@ -72,6 +67,16 @@ class _LiveLog(RequestLog):
                 listener()
 
 
+class _Tracked(Protocol):
+    """The werkzeug server, with the kept-alive connections ``stop()`` must close."""
+
+    _kit_connections: dict[socket.socket, threading.Thread]
+
+
+def _connections(server: object) -> dict[socket.socket, threading.Thread]:
+    return cast(_Tracked, server)._kit_connections
+
+
 class _Handler(WSGIRequestHandler):
     """Quiet, Nagle-free, and tracked so ``stop()`` can close kept-alive connections."""
 
@@ -80,10 +85,10 @@ class _Handler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server._kit_connections[self.connection] = threading.current_thread()  # type: ignore[attr-defined]
+        _connections(self.server)[self.connection] = threading.current_thread()
 
     def finish(self) -> None:
-        self.server._kit_connections.pop(self.connection, None)  # type: ignore[attr-defined]
+        _connections(self.server).pop(self.connection, None)
         with contextlib.suppress(OSError):
             super().finish()
 
@@ -92,16 +97,19 @@ class _Handler(WSGIRequestHandler):
 
 
 def default_port() -> int:
-    """``TASKROUTER_CALLBACK_PORT`` when set (a workshop host pinning ports), else 0: any."""
-    value = (os.environ.get("TASKROUTER_CALLBACK_PORT") or str(DEFAULT_PORT)).strip()
-    # ASCII digits only, few of them: "²".isdigit() is True but int("²") raises.
-    if not (value.isascii() and value.isdigit() and len(value) <= 5) or int(value) > 65535:
-        raise CallbackServerError(
-            f"TASKROUTER_CALLBACK_PORT={value!r} is not a port number",
-            "set it to a number between 1 and 65535 (e.g. 5050), or leave it unset for any "
-            "free port",
-        )
-    return int(value)
+    """``TASKROUTER_CALLBACK_PORT`` (environment or ``.env``) when set, else 0: any free port."""
+    return read_settings().callback_port
+
+
+def port_number(value: object) -> int:
+    """A port given in code (0: any free one); anything else is a UsageError saying so."""
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= 5):
+        text = "-1"
+    if not 0 <= int(text) <= 65535:
+        raise UsageError(f"{value!r} is not a port number",
+                         "give a number between 1 and 65535, or 0 for any free port")  # fmt: skip
+    return int(text)
 
 
 def default_auth_token() -> str:
@@ -145,7 +153,7 @@ class CallbackServer:
         # (one tunnel in live mode).
         self._beside_kit = app is not None and instruction is not None
         self.host = host
-        self._requested_port = default_port() if port is None else int(port)
+        self._requested_port = default_port() if port is None else port_number(port)
         # which earlier server this one replaces: the kernel's default one, or one on a port
         self._slot: object = (
             ("port", self._requested_port)
@@ -211,8 +219,8 @@ class CallbackServer:
                         self.host, sock.getsockname()[1], app, threaded=True,
                         request_handler=_Handler, fd=sock.fileno(),
                     )  # fmt: skip
-                    server._kit_connections = {}  # type: ignore[attr-defined]
-                    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+                    cast(_Tracked, server)._kit_connections = {}
+                    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
                     thread = threading.Thread(
                         target=server.serve_forever,
                         kwargs={"poll_interval": 0.05},
@@ -319,7 +327,7 @@ class CallbackServer:
             if thread is not None and thread.is_alive():
                 server.shutdown()  # returns once the accept loop has ended
             server.server_close()
-            connections = dict(server._kit_connections)  # type: ignore[attr-defined]
+            connections = dict(_connections(server))
             for connection in connections:  # wakes handler threads waiting on keep-alive
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from twilio.rest import Client
 
+from .errors import UsageError
 from .sids import short_sid
 
 MAX_MINUTES = 43_200  # the Events resource keeps (unredacted) 30 days
@@ -113,9 +114,9 @@ def timeline_segments(client: Client, qs: Any, task_sid: str, worker: str = "Ali
     worker_sid = dict(getattr(qs, "workers", {}) or {}).get(worker, worker)
     task_events = _chronological(workspace.events.list(task_sid=task_sid, minutes=MAX_MINUTES))
     if not task_events:
-        raise ValueError(
-            f"TaskRouter has no events for task {task_sid} (within 30 days): check the sid, "
-            "or create and route a task first"
+        raise UsageError(
+            f"TaskRouter has no events for task {task_sid} (within 30 days)",
+            "check the sid, or create and route a task first",
         )
     created = _at(task_events[0])
     task_changes: list[tuple[float, str]] = []
@@ -191,7 +192,8 @@ def plot_timeline(
         figure = Figure(figsize=(10, 3.2), layout="constrained")
         ax = figure.add_subplot()
     else:
-        figure = ax.figure  # type: ignore[assignment]
+        parent = ax.figure
+        figure = parent if isinstance(parent, Figure) else parent.figure  # a SubFigure's root
     lanes = list(timeline.lanes.items())
     span = timeline.end or 1.0
     top = len(lanes) * LANE
@@ -225,7 +227,7 @@ def plot_timeline(
     ax.set_title(as_text(f"Task {short_sid(task_sid)} and worker {worker}"), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _show_figures_in_ipython()
-    return figure  # type: ignore[return-value]
+    return figure
 
 
 def _show_figures_in_ipython() -> None:

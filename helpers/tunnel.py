@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -25,14 +26,14 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pyngrok import conf, ngrok, process
 from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokInstallError
 
 from .config import Settings, load_settings
-from .errors import KitError
-from .server import CallbackServer, running_server
+from .errors import TunnelError
+from .server import CallbackServer, port_number, running_server
 
 STATE_FILE = "ngrok-agents.json"
 DEFAULT_TIMEOUT = 20.0
@@ -40,10 +41,6 @@ TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 _lock = threading.RLock()
 _exposed: dict[int, tuple[CallbackServer, str]] = {}  # port -> (server, tunnel URL we set)
 _agents: dict[str, tuple[int, Path]] = {}  # ngrok_path -> (pid, state file) started here
-
-
-class TunnelError(KitError):
-    """The callback server could not be made reachable; ``hint`` says how to fix it."""
 
 
 def expose(
@@ -65,7 +62,7 @@ def expose(
         server: CallbackServer | None = port_or_server
         port = port_or_server.port
     else:
-        port = int(port_or_server)
+        port = port_number(port_or_server)
         server = running_server(port)
     settings = settings or load_settings()
     if not _listening(port):
@@ -113,11 +110,11 @@ def _pyngrok_config(settings: Settings, timeout: float) -> conf.PyngrokConfig:
     """pyngrok settings: ours, on top of anything the learner set on pyngrok's default."""
     default = conf.get_default()
     return conf.PyngrokConfig(
-        ngrok_path=os.environ.get("PYNGROK_NGROK_PATH") or default.ngrok_path,
-        config_path=os.environ.get("TASKROUTER_NGROK_CONFIG") or default.config_path,
+        ngrok_path=settings.ngrok_path or default.ngrok_path,
+        config_path=settings.ngrok_config_path or default.config_path,
         auth_token=settings.ngrok_authtoken or default.auth_token,
         region=default.region,
-        startup_timeout=timeout,  # type: ignore[arg-type]  # compared with time.time() only
+        startup_timeout=max(1, math.ceil(timeout)),  # whole seconds; _call keeps the real deadline
         start_new_session=True,  # survive Kernel ▸ Interrupt (SIGINT to the process group)
         config_version="3",
     )
@@ -160,8 +157,8 @@ def _open_tunnel(port: int, settings: Settings, timeout: float) -> str:
                 "helpers.close_tunnels() in those notebooks or shut their kernels down, then "
                 "re-run",
             ) from None
-        agent = process._current_processes.get(config.ngrok_path)
-        if agent is not None and not running:
+        if not running and process.is_process_running(config.ngrok_path):
+            agent = process.get_process(config)  # the one connect() started (running: no new one)
             _agents[config.ngrok_path] = (agent.proc.pid, _state_path(settings))
             _remember(_state_path(settings), agent.proc.pid, agent.api_url)
         return str(tunnel.public_url).rstrip("/")
@@ -240,12 +237,33 @@ def _explain(error: BaseException, config: conf.PyngrokConfig) -> BaseException:
 
 
 def _kill_starting_agent(config: conf.PyngrokConfig) -> None:
-    """Kill the agent pyngrok is still waiting for (without pyngrok's lock, which it holds)."""
-    agent = process._current_processes.get(config.ngrok_path)
-    if agent is not None:
+    """Kill the agent pyngrok is still waiting for.
+
+    pyngrok holds its process lock while it reads the agent's first lines, so its public
+    ``process.kill_process`` would wait for the silent agent too; the agent is found instead
+    as this kernel's child process running ``config.ngrok_path``. Killing it ends pyngrok's
+    read, and pyngrok then cleans up its own records.
+    """
+    for pid in _children_running(config.ngrok_path):
         with contextlib.suppress(OSError):
-            agent.proc.kill()
-            agent.proc.wait(2)
+            os.kill(pid, signal.SIGKILL)
+
+
+def _children_running(executable: str) -> list[int]:
+    """This process's children running ``executable`` (directly, or as a script an interpreter
+    runs: its first two words), found with ``ps`` (Linux and macOS)."""
+    try:
+        listing = subprocess.run(["ps", "-ww", "-A", "-o", "pid=,ppid=,args="], capture_output=True,
+                                 text=True, timeout=5).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in listing.splitlines():
+        pid, ppid, *command = line.split(None, 2)
+        words = command[0].split() if command else []
+        if int(ppid) == os.getpid() and executable in words[:2]:
+            found.append(int(pid))
+    return found
 
 
 def _listening(port: int) -> bool:
@@ -293,11 +311,11 @@ def _stop_stale_agents(path: Path) -> None:
         if kernel != os.getpid() and _alive(kernel):
             keep.append(entry)  # another live notebook's agent
             continue
-        _terminate(int(pid))  # type: ignore[arg-type]
+        _terminate(pid)
     _write_state(path, keep)
 
 
-def _alive(pid: Any) -> bool:
+def _alive(pid: object) -> TypeGuard[int]:
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -316,7 +334,7 @@ def _is_ngrok(pid: Any) -> bool:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         try:
-            command = ["ps", "-o", "command=", "-p", str(pid)]
+            command = ["ps", "-ww", "-o", "command=", "-p", str(pid)]
             args = subprocess.run(command, capture_output=True, text=True, timeout=5).stdout.split()
         except (OSError, subprocess.SubprocessError):
             return False

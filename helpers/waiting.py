@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ._html import escape
 from .config import Settings, load_settings
-from .errors import KitError
+from .errors import WaitTimeout
 from .sids import short_sid
 
 T = TypeVar("T")
@@ -31,10 +31,6 @@ DEBUGGER = {
 
 
 INSTRUCTIONS = ("accept", "reject", "dequeue", "call", "conference", "redirect")
-
-
-class WaitTimeout(KitError):
-    """The awaited outcome did not happen in time; the message says what was seen instead."""
 
 
 def wait_for(
@@ -175,7 +171,8 @@ class _Progress:
         self.handle: Any = None
         try:
             from IPython import get_ipython
-            from IPython.display import display
+
+            from ._display import display
 
             if get_ipython() is not None:
                 self.handle = display(self._text("waiting…"), display_id=True)
@@ -183,7 +180,7 @@ class _Progress:
             self.handle = None
 
     def _text(self, state: str) -> Any:
-        from IPython.display import Markdown
+        from ._display import Markdown
 
         return Markdown(f"Waiting for {self.what}: {state}")
 
@@ -195,14 +192,14 @@ class _Progress:
 
     def done(self, elapsed: float) -> None:
         if self.handle is not None:
-            from IPython.display import Markdown
+            from ._display import Markdown
 
             self.handle.update(Markdown(f"**done**: {self.what} in {elapsed:.2f} s"))
             self.handle = None
 
     def failed(self, elapsed: float) -> None:
         if self.handle is not None:
-            from IPython.display import Markdown
+            from ._display import Markdown
 
             self.handle.update(Markdown(f"**not done**: {self.what}, not after {elapsed:.1f} s"))
             self.handle = None

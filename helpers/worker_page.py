@@ -88,7 +88,6 @@ class WorkerPage:
         except OSError as error:
             raise KitError(f"Cannot serve the worker page on port {self._port}: {error}",
                            "pass port=0 to use any free port") from None  # fmt: skip
-        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                          name="worker-page", daemon=True).start()  # fmt: skip
         self._server = server

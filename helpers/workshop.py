@@ -16,7 +16,6 @@ address to listen on when the one found (the interface that routes to the room) 
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +28,8 @@ from .errors import ConfigError, KitError
 if TYPE_CHECKING:
     from taskrouter_sandbox.control_client import ControlClient, Credentials
 
-    from .server import Callback, CallbackServer
+    from .callbacks import Callback
+    from .server import CallbackServer
 
 SEAT_ENV = "TASKROUTER_SEAT"
 HOST_ENV = "TASKROUTER_CALLBACK_HOST"
@@ -88,10 +88,10 @@ def learner_address(settings: Settings | None = None, env: Mapping[str, str] | N
     """This machine's address as the room sees it: ``TASKROUTER_CALLBACK_HOST``, else the
     interface the operating system routes to the room through (a UDP ``connect`` sends
     nothing; it only picks the route)."""
-    env = os.environ if env is None else env
-    if env.get(HOST_ENV):
-        return env[HOST_ENV]
     settings = settings or load_settings()
+    chosen = (env or {}).get(HOST_ENV) if env is not None else settings.callback_host
+    if chosen:
+        return chosen
     host = urlsplit(room_url(settings)).hostname or "127.0.0.1"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as probe:

@@ -35,6 +35,7 @@ import heapq
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +149,8 @@ class Driver:
         if self.sample_every:
             for i in range(int(self.scenario.seconds // self.sample_every) + 1):
                 self._push(i * self.sample_every, "sample", None)
-        handlers = {"arrive": self._arrive, "accept": self._accept, "talk_end": self._talk_end,
+        handlers: dict[str, Callable[[Any], None]] = {
+                    "arrive": self._arrive, "accept": self._accept, "talk_end": self._talk_end,
                     "wrap_end": self._finish, "abandon": self._abandon, "sample": self._sample,
                     "shift_start": self._shift_start, "shift_end": self._shift_end}  # fmt: skip
         self.now = 0.0
@@ -162,16 +164,16 @@ class Driver:
         run.end = self.clock.now()
         run.wall_seconds = time.perf_counter() - started
         self.clock.close()
-        self.client.http_client.close()  # type: ignore[attr-defined]
+        self.client.http_client.close()
         return run
 
     @staticmethod
     def _stale(kind: str, key: Any) -> bool:
         if kind == "abandon":
-            return key.status not in ("waiting", "reserved")
+            return bool(key.status not in ("waiting", "reserved"))
         if kind == "accept":
             state, reservation_sid = key
-            return state.status != "reserved" or state.reservation_sid != reservation_sid
+            return bool(state.status != "reserved" or state.reservation_sid != reservation_sid)
         return False
 
     def _move_to(self, at: float) -> None:

@@ -115,7 +115,7 @@ def _iso(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def _events(ws: Any, event_type: str, start: float, end: float, window: float = 3600) -> list:
+def _events(ws: Any, event_type: str, start: float, end: float, window: float = 3600) -> list[Any]:
     """Events of one type between two times, an hour's window per request (deduplicated: the
     windows' edges are inclusive). Short windows keep each answer to about one page."""
     seen: dict[str, Any] = {}

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
-class KeepAliveHttpClient(HttpClient):
+class KeepAliveHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untyped
     def __init__(self, sandbox: SandboxHttpClient, timeout: float = 60.0) -> None:
         super().__init__(logging.getLogger("twilio.http_client"), False)
         self._sandbox = sandbox

@@ -1,12 +1,14 @@
 """The machinery every live widget shares: one daemon poller, a re-run-safe registry, guards.
 
-Why it exists (``notebook-runtime.md`` §3): a notebook cell that builds a widget is re-run
+Why it exists: a notebook cell that builds a widget is re-run
 again and again, and each run would otherwise leave one more thread polling TaskRouter.
 So every live widget registers under ``(class, workspace sid, worker)``; a new one *retires*
 the previous one (its poller stops, its buttons grey out). Pollers are daemon threads (a
 non-daemon thread delays kernel restarts), stop on ``close()`` and stop by themselves once
 the widget's comm is gone. They only *assign trait values* from their thread — the pattern
-ipywidgets documents as thread-safe — and never use ``with output:``.
+ipywidgets documents as thread-safe ("Updating a widget in the background", its
+"Asynchronous Widgets" page; ipykernel 7.0.x broke it, 7.1 fixed it: ipykernel PR #1451) —
+and never use ``with output:``, which the docs warn against when threads produce output.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .._html import escape
+from ..errors import UsageError
 
 DEFAULT_INTERVAL = 0.3  # seconds: the learner sees a change "at once", the API sees ~3 req/s
 JOIN_TIMEOUT = 2.0
@@ -74,7 +77,8 @@ class Poller:
         on_error: Callable[[BaseException], None],
     ) -> None:
         if interval <= 0:
-            raise ValueError("the poll interval must be positive (seconds), e.g. 0.3")
+            raise UsageError(f"The poll interval must be positive, not {interval!r}",
+                             "give it in seconds, e.g. interval=0.3")  # fmt: skip
         self.interval = interval
         self._tick, self._alive, self._on_error = tick, alive, on_error
         self._stop = threading.Event()
@@ -104,7 +108,7 @@ class Poller:
             self.thread.join(JOIN_TIMEOUT)
 
 
-class LiveWidget(widgets.VBox):
+class LiveWidget(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """A VBox that keeps itself current with one registered poller; see the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:

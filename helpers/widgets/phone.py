@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 from twilio.rest import Client
 
 from .._html import escape

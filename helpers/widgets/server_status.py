@@ -11,8 +11,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-import ipywidgets as widgets
-from IPython.display import display
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
+
+from .._display import display
 
 
 class ServerStatus:

@@ -14,10 +14,11 @@ import contextlib
 import threading
 from typing import Any
 
-import ipywidgets as widgets
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 from twilio.rest import Client
 
 from .._html import escape
+from ..errors import UsageError
 from ._live import DEFAULT_INTERVAL, LiveWidget, error_text
 
 
@@ -29,7 +30,8 @@ def resolve_worker(qs: Any, worker: str) -> str:
     if worker.startswith("WK"):
         return worker
     known = ", ".join(workers) or "none"
-    raise ValueError(f"no worker named {worker!r} in this workspace (known: {known})")
+    raise UsageError(f"No worker named {worker!r} in this workspace",
+                     f"use one of: {known} (or a WK… sid)")  # fmt: skip
 
 
 class ActivitySwitcher(LiveWidget):
@@ -70,7 +72,8 @@ class ActivitySwitcher(LiveWidget):
     @property
     def value(self) -> str | None:
         """The Activity the buttons currently show."""
-        return self.buttons.value
+        value = self.buttons.value
+        return None if value is None else str(value)
 
     # -- acting -------------------------------------------------------------------------------
 
@@ -83,7 +86,8 @@ class ActivitySwitcher(LiveWidget):
             self._load_activities()
         if activity not in self._activities:
             options = ", ".join(self._activities)
-            raise ValueError(f"no Activity named {activity!r} in this workspace ({options})")
+            raise UsageError(f"No Activity named {activity!r} in this workspace",
+                             f"use one of: {options}")  # fmt: skip
         with self._programmatic():
             self.buttons.value = activity
         return self._apply(activity)

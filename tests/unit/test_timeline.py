@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 from twilio.rest import Client
 
+from helpers.errors import UsageError
 from helpers.quickstart import Quickstart, ensure_quickstart
 from helpers.sids import short_sid
 from helpers.timeline import COLOURS, plot_timeline, timeline_segments
@@ -81,7 +82,7 @@ def test_plot_timeline_renders_a_png(
 
 
 def test_unknown_task_is_explained(client: Client, qs: Quickstart) -> None:
-    with pytest.raises(ValueError, match="no events for task"):
+    with pytest.raises(UsageError, match="no events for task"):
         timeline_segments(client, qs, "WT" + "0" * 32)
 
 

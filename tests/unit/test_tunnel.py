@@ -36,7 +36,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     monkeypatch.setenv("TASKROUTER_NGROK_CONFIG", str(tmp_path / "ngrok" / "ngrok.yml"))
     for knob in ("FAKE_NGROK_ERROR", "FAKE_NGROK_SILENT", "FAKE_NGROK_NO_WATCHDOG"):
         monkeypatch.delenv(knob, raising=False)
-    yield Settings(sandbox_dir=tmp_path / "state", ngrok_authtoken="fake-token")
+    yield helpers.load_settings(
+        dotenv_path=tmp_path / "no.env",
+        sandbox_dir=tmp_path / "state",
+        ngrok_authtoken="fake-token",
+    )
     helpers.close_tunnels()
     until(lambda: not running_agents(), 5, "fake agents to exit")
 
@@ -118,6 +122,28 @@ def test_a_callback_through_the_tunnel_validates_against_the_public_url(
     assert server.public_url is None and server.assignment_url.startswith(server.url)
 
 
+def test_the_ngrok_settings_in_the_kits_dotenv_are_used(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PYNGROK_NGROK_PATH, TASKROUTER_NGROK_CONFIG and TASKROUTER_TUNNEL from ``.env`` alone."""
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    config_path = tmp_path / "from-dotenv" / "ngrok.yml"
+    (kit / ".env").write_text(
+        f"PYNGROK_NGROK_PATH={FAKE_NGROK}\nTASKROUTER_NGROK_CONFIG={config_path}\n"
+        "TASKROUTER_TUNNEL=1\nNGROK_AUTHTOKEN=fake-token\n"
+    )
+    for name in ("PYNGROK_NGROK_PATH", "TASKROUTER_NGROK_CONFIG", "TASKROUTER_TUNNEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(helpers.config, "KIT_ROOT", kit)
+    with helpers.CallbackServer(port=0, verify_signatures=False) as server:
+        url = helpers.expose(server)  # no settings, no tunnel=True: .env says both
+        assert url.startswith("http://localhost:") and running_agents()
+        assert config_path.exists()  # pyngrok wrote the config where .env said
+        assert (kit / ".sandbox" / tunnel.STATE_FILE).exists()
+    helpers.close_tunnels()
+
+
 def test_exposing_the_same_port_again_reuses_the_tunnel(settings: Settings) -> None:
     before = threading.active_count()
     with helpers.CallbackServer(port=0, verify_signatures=False) as server:
@@ -157,7 +183,7 @@ def test_agent_failures_become_the_kits_advice(
     for name, value in knob.items():
         monkeypatch.setenv(name, value)
     if not knob:  # no authtoken anywhere
-        settings = Settings(sandbox_dir=settings.sandbox_dir)
+        settings = settings.replace(ngrok_authtoken=None)
         monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
         monkeypatch.setattr(conf.get_default(), "auth_token", None)
     before = threading.active_count()
@@ -203,7 +229,8 @@ def test_no_binary_and_no_network_says_how_to_install(
         helpers.CallbackServer(port=0, verify_signatures=False) as server,
         pytest.raises(helpers.TunnelError, match="not installed") as info,
     ):
-        helpers.expose(server, tunnel=True, settings=settings)
+        helpers.expose(server, tunnel=True, settings=helpers.load_settings(
+            dotenv_path=tmp_path / "no.env", sandbox_dir=settings.sandbox_dir))  # fmt: skip
     assert "PYNGROK_NGROK_PATH" in info.value.hint and not missing.exists()
 
 

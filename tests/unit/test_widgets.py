@@ -17,6 +17,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from helpers.errors import UsageError
 from helpers.quickstart import Quickstart, ensure_quickstart
 from helpers.widgets import ActivitySwitcher, EventLog, TaskBoard, poller_threads
 from tests.support.scenario import eventually
@@ -82,8 +83,9 @@ def test_select_moves_the_worker_and_shows_it(client: Client, qs: Quickstart, ma
     assert switch.value == "Idle" and switch.available is True
     assert "Alice" in switch.status.value and "Idle" in switch.status.value
     assert "(available)" in switch.status.value
-    with pytest.raises(ValueError, match="Lunch"):
+    with pytest.raises(UsageError, match="Lunch") as refused:
         switch.select("Lunch")
+    assert "Idle" in refused.value.hint  # the Activities there are
 
 
 def test_widgets_follow_what_taskrouter_does(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jwt
 import pytest
 from twilio.rest import Client
 
 import helpers
-from helpers import access_tokens
+from helpers import config
 from helpers.errors import ConfigError, KitError
 
 LIVE_ACCOUNT = "AC" + "1" * 32
@@ -25,8 +27,8 @@ def test_sandbox_token_is_signed_with_the_sandbox_account(client, sandbox) -> No
     assert jwt.get_unverified_header(token)["cty"] == "twilio-fpa;v=1"
 
 
-def test_live_token_needs_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(access_tokens, "KIT_ROOT", access_tokens.KIT_ROOT / "no-such-dir")
+def test_live_token_needs_an_api_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(config, "KIT_ROOT", tmp_path)  # a kit without .env
     monkeypatch.delenv("TWILIO_API_KEY", raising=False)
     monkeypatch.delenv("TWILIO_API_SECRET", raising=False)
     with pytest.raises(ConfigError, match="TWILIO_API_KEY") as refused:
@@ -35,6 +37,9 @@ def test_live_token_needs_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_API_KEY", LIVE_ACCOUNT)
     monkeypatch.setenv("TWILIO_API_SECRET", "s" * 32)
     with pytest.raises(ConfigError, match="starting with SK"):
+        helpers.worker_token(Client(LIVE_ACCOUNT, "live-token"), QS)
+    monkeypatch.setenv("TWILIO_API_KEY", "SK" + "x" * 32)  # copied from .env.example
+    with pytest.raises(ConfigError, match="placeholder"):
         helpers.worker_token(Client(LIVE_ACCOUNT, "live-token"), QS)
 
 
