@@ -11,6 +11,7 @@ them re-export them where the facade has always found them (``helpers.tunnel.Tun
      ├── CallbackServerError   the callback server cannot start, or an answer is unusable
      ├── TunnelError           the callback server cannot be made reachable (ngrok)
      ├── WaitTimeout           an awaited outcome did not happen in time (says what did)
+     ├── WorkshopError         a workshop room cannot reach this learner's callback server
      └── UsageError            a helper got something it cannot use: an unknown worker or
                                Activity name, a bad interval, a task with nothing to draw
 """
@@ -47,3 +48,7 @@ class WaitTimeout(KitError):
 
 class UsageError(KitError):
     """A helper was given something it cannot use (a name, a number, a sid)."""
+
+
+class WorkshopError(KitError):
+    """The room's sandbox cannot reach this learner's callback server; ``hint`` says why."""

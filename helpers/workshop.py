@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .config import Settings, load_settings
-from .errors import ConfigError, KitError
+from .errors import ConfigError, WorkshopError
 
 if TYPE_CHECKING:
     from taskrouter_sandbox.control_client import ControlClient, Credentials
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 SEAT_ENV = "TASKROUTER_SEAT"
 HOST_ENV = "TASKROUTER_CALLBACK_HOST"
 CHECK_PATH = "/workshop-check"
-
-
-class WorkshopError(KitError):
-    """The room's sandbox cannot reach this learner's callback server; ``hint`` says why."""
 
 
 def parse_seat(value: str) -> tuple[str, str, str]:

@@ -45,7 +45,7 @@ def test_the_tree_in_the_docstring_is_the_tree_in_the_code() -> None:
     classes = {name for name, value in vars(errors).items()
                if inspect.isclass(value) and issubclass(value, errors.KitError)}  # fmt: skip
     assert classes == {"KitError", "ConfigError", "SandboxError", "CallbackServerError",
-                       "TunnelError", "WaitTimeout", "UsageError"}  # fmt: skip
+                       "TunnelError", "WaitTimeout", "UsageError", "WorkshopError"}  # fmt: skip
     for name in classes:
         assert name in (errors.__doc__ or ""), name
     for name in ("ConfigError", "SandboxError", "CallbackServerError", "TunnelError",

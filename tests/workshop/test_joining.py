@@ -35,10 +35,11 @@ def seat_settings(
     far_room: RoomProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     far_room.facilitator().call("POST", "/_sandbox/workshop/reset", {}, {"X-Workshop-Action": "1"})
-    monkeypatch.setenv(workshop.HOST_ENV, LEARNER)
     line = far_room.seats[0].join_line("127.0.0.5", far_room.port)
     dotenv = tmp_path / ".env"
-    dotenv.write_text(line + "\n")  # the learner's one line, in .env
+    # the learner's one line, in .env, and (this "machine" being 127.0.0.7) the address the
+    # room calls back, a setting like every other (helpers/config.py)
+    dotenv.write_text(f"{line}\n{workshop.HOST_ENV}={LEARNER}\n")
     return load_settings(env={}, dotenv_path=dotenv)
 
 
