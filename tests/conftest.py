@@ -6,6 +6,7 @@ entry point) under the names the kit's tests have always used.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,24 @@ def workspace(client: Client):
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "sandbox-data"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The session's one headless Chromium (Debian's): every browser test shares it, since a
+    second ``sync_playwright`` in the same process fails while the first is alive."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()

@@ -77,7 +77,7 @@ class Stream:
         finally:
             self.closed.set()
 
-    def next(self, event_type: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
+    def next(self, event_type: str | None = None, timeout: float = 15.0) -> dict[str, Any]:
         """The next message (of ``event_type``, skipping others); fails after ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -89,7 +89,7 @@ class Stream:
             if isinstance(message, dict) and event_type in (None, message["event_type"]):
                 return message
 
-    def types(self, count: int, timeout: float = 5.0) -> list[str]:
+    def types(self, count: int, timeout: float = 15.0) -> list[str]:
         return [self.next(timeout=timeout)["event_type"] for _ in range(count)]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,17 +26,12 @@ if CHROMIUM is None:
 
 
 @pytest.fixture
-def page_and_room(tmp_path: Path) -> Iterator[tuple[object, RoomProcess]]:
-    from playwright.sync_api import sync_playwright
-
-    with RoomProcess(tmp_path / "room", seat_count=3) as room, sync_playwright() as playwright:
+def page_and_room(browser: Any, tmp_path: Path) -> Iterator[tuple[object, RoomProcess]]:
+    # `browser`: the session's one Chromium (tests/conftest.py); a second sync_playwright in
+    # the same process would fail while the first is alive.
+    with RoomProcess(tmp_path / "room", seat_count=3) as room:
         creds = read_credentials(room.data_dir)
         assert creds is not None
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
         context = browser.new_context(
             http_credentials={"username": creds.account_sid, "password": creds.auth_token},
             viewport={"width": 1600, "height": 900},
@@ -46,7 +42,7 @@ def page_and_room(tmp_path: Path) -> Iterator[tuple[object, RoomProcess]]:
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(room.url + "/_sandbox/workshop")
         yield page, room
-        browser.close()
+        context.close()
         assert errors == []  # the page's script never failed
 
 
