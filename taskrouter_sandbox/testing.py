@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from twilio.rest import Client
 
@@ -54,8 +54,101 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def launch(
+    command: list[str], env: dict[str, str], ready: str, output: list[str], timeout: float
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a sandbox CLI ``command`` and wait for the line containing ``ready`` (its banner);
+    every line it prints goes to ``output``, read on by a thread so a chatty child never
+    blocks on a full pipe. (The process, that line); a child that exits or stays silent
+    raises with what it printed."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PACKAGE_ROOT, env={**env, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise RuntimeError(f"{command[3]} exited with {process.returncode}:\n{''.join(output)}")
+        output.append(line)
+        if ready in line:
+            threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
+            return process, line.strip()
+    process.kill()
+    raise RuntimeError(f"{command[3]} did not print {ready!r} in time:\n{''.join(output)}")
+
+
+Child = TypeVar("Child", bound="ChildProcessLifecycle")
+
+
+def _drain(stream: IO[str], output: list[str]) -> None:
+    for line in stream:
+        output.append(line)
+
+
+class ChildProcessLifecycle:
+    """Stop (SIGTERM, then SIGKILL after 5 s), ``kill9`` and ``with`` for a launched child."""
+
+    process: subprocess.Popen[str] | None
+
+    def start(self: Child, timeout: float = 15.0) -> Child:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def __enter__(self: Child) -> Child:
+        return self if self.process is not None else self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class SandboxClients:
+    """The clients of a sandbox at ``url`` with ``account_sid``/``auth_token``: the SDK's and
+    the control plane's."""
+
+    if TYPE_CHECKING:  # each sandbox has them, as fields or properties
+
+        @property
+        def url(self) -> str: ...
+        @property
+        def account_sid(self) -> str: ...
+        @property
+        def auth_token(self) -> str: ...
+
+    def client(self) -> Client:
+        """A real ``twilio.rest.Client`` whose TaskRouter requests go to this sandbox."""
+        return sandbox_client(self.url, self.account_sid, self.auth_token)
+
+    @property
+    def control_client(self) -> ControlClient:
+        return ControlClient(self.url, self.account_sid, self.auth_token)
+
+    def control(self, method: str, path: str, form: dict[str, str] | None = None) -> Any:
+        """Call the ``/_sandbox`` control plane over HTTP with the sandbox's credentials."""
+        return self.control_client.call(method, path, form)
+
+
 @dataclass
-class SandboxProcess:
+class SandboxProcess(ChildProcessLifecycle, SandboxClients):
     """``python -m taskrouter_sandbox serve`` on a free port, with its own credentials."""
 
     data_dir: Path
@@ -78,70 +171,9 @@ class SandboxProcess:
         ]  # fmt: skip
         # The token through the environment, not argv: argv is visible to every user of the
         # host in ps.
-        env = {**os.environ, "PYTHONUNBUFFERED": "1",
-               "TASKROUTER_SANDBOX_AUTH_TOKEN": self.auth_token}  # fmt: skip
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=PACKAGE_ROOT,
-            env=env,
-        )
-        deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
-                raise RuntimeError(f"sandbox exited with {self.process.returncode}")
-            if self.url in line:
-                self.banner = line.strip()
-                # Keep reading its output, or a chatty sandbox would block on a full pipe.
-                threading.Thread(target=self._drain, daemon=True).start()
-                return self
-        raise RuntimeError("sandbox did not print its URL in time")
-
-    def _drain(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill9(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def __enter__(self) -> SandboxProcess:
-        return self if self.process is not None else self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def client(self) -> Client:
-        """A real ``twilio.rest.Client`` whose TaskRouter requests go to this sandbox."""
-        return sandbox_client(self.url, self.account_sid, self.auth_token)
-
-    @property
-    def control_client(self) -> ControlClient:
-        return ControlClient(self.url, self.account_sid, self.auth_token)
-
-    def control(self, method: str, path: str, form: dict[str, str] | None = None) -> Any:
-        """Call the ``/_sandbox`` control plane with the sandbox's credentials."""
-        return self.control_client.call(method, path, form)
+        env = {**os.environ, "TASKROUTER_SANDBOX_AUTH_TOKEN": self.auth_token}
+        self.process, self.banner = launch(command, env, self.url, self.output, timeout)
+        return self
 
     def reset(self) -> None:
         self.control_client.reset()
@@ -155,7 +187,7 @@ class SandboxProcess:
 
 
 @dataclass
-class InProcessSandbox:
+class InProcessSandbox(SandboxClients):
     """The sandbox's real HTTP server in a thread of this process, on a free loopback port.
 
     Same methods as :class:`SandboxProcess` (``url``, ``client()``, ``advance``, ``reset``,
@@ -201,18 +233,6 @@ class InProcessSandbox:
     @property
     def auth_token(self) -> str:
         return self.app.config.auth_token
-
-    def client(self) -> Client:
-        """A real ``twilio.rest.Client`` whose TaskRouter requests go to this sandbox."""
-        return sandbox_client(self.url, self.account_sid, self.auth_token)
-
-    @property
-    def control_client(self) -> ControlClient:
-        return ControlClient(self.url, self.account_sid, self.auth_token)
-
-    def control(self, method: str, path: str, form: dict[str, str] | None = None) -> Any:
-        """Call the ``/_sandbox`` control plane over HTTP, like :class:`SandboxProcess`."""
-        return self.control_client.call(method, path, form)
 
     def reset(self) -> None:
         self.app.reset()
