@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 BASE_URL = "https://taskrouter.twilio.com/v1"
@@ -56,6 +56,40 @@ def links(base_path: str, **named: str) -> dict[str, str]:
     return out
 
 
+class PageLinks(NamedTuple):
+    """Where a list page sits and the links it carries: TaskRouter's ``meta`` URLs and the
+    2010 API's ``*_uri`` fields are the same four links on different bases."""
+
+    number: int
+    this: str
+    first: str
+    previous: str | None
+    next: str | None
+
+
+def page_links(
+    base: str, query: dict[str, list[str]], page_size: int, offset: int, total: int
+) -> PageLinks:
+    """The links of the page at ``offset`` of ``total`` records; ``base`` is the list's URL (or
+    path) without a query. The request's other parameters are kept in every link."""
+    number = offset // page_size if page_size else 0
+    kept = [(k, v) for k, vs in sorted(query.items()) if k not in _PAGING for v in vs]
+
+    def link(token_offset: int | None, page_number: int) -> str:
+        params = [*kept, ("PageSize", str(page_size)), ("Page", str(page_number))]
+        if token_offset is not None:
+            params.append(("PageToken", f"PT{token_offset}"))
+        return f"{base}?{urlencode(params)}"
+
+    return PageLinks(
+        number=number,
+        this=link(offset if offset else None, number),
+        first=link(None, 0),
+        previous=link(max(offset - page_size, 0), number - 1) if offset > 0 else None,
+        next=link(offset + page_size, number + 1) if offset + page_size < total else None,
+    )
+
+
 def page(
     key: str,
     path: str,
@@ -66,29 +100,17 @@ def page(
     query: dict[str, list[str]],
 ) -> dict[str, Any]:
     """One list page: ``chunk`` holds the rendered records of a result of ``total``."""
-    number = offset // page_size if page_size else 0
-    kept = [(k, v) for k, vs in sorted(query.items()) if k not in _PAGING for v in vs]
-
-    def page_url(token_offset: int | None, page_number: int) -> str:
-        params = [*kept, ("PageSize", str(page_size)), ("Page", str(page_number))]
-        if token_offset is not None:
-            params.append(("PageToken", f"PT{token_offset}"))
-        return f"{url(path)}?{urlencode(params)}"
-
-    has_next = offset + page_size < total
-    has_prev = offset > 0
+    links = page_links(url(path), query, page_size, offset, total)
     return {
         key: list(chunk),
         "meta": {
             "key": key,
-            "page": number,
+            "page": links.number,
             "page_size": page_size,
-            "first_page_url": page_url(None, 0),
-            "previous_page_url": (
-                page_url(max(offset - page_size, 0), number - 1) if has_prev else None
-            ),
-            "next_page_url": page_url(offset + page_size, number + 1) if has_next else None,
-            "url": page_url(offset if offset else None, number),
+            "first_page_url": links.first,
+            "previous_page_url": links.previous,
+            "next_page_url": links.next,
+            "url": links.this,
         },
     }
 

@@ -13,12 +13,12 @@ import math
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
+
+from ..wire import page_links
 
 API_VERSION = "2010-04-01"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_PAGING = {"PageSize", "Page", "PageToken"}
 
 
 def rfc2822(epoch: float | None) -> str | None:
@@ -53,25 +53,15 @@ def page(
     query: dict[str, list[str]],
 ) -> dict[str, Any]:
     """One 2010-style list page; ``path`` is the list's path without ``.json``."""
-    number = offset // page_size if page_size else 0
-    kept = [(k, v) for k, vs in sorted(query.items()) if k not in _PAGING for v in vs]
-
-    def uri(token_offset: int | None, page_number: int) -> str:
-        params = [*kept, ("PageSize", str(page_size)), ("Page", str(page_number))]
-        if token_offset is not None:
-            params.append(("PageToken", f"PT{token_offset}"))
-        return f"{path}.json?{urlencode(params)}"
-
+    links = page_links(f"{path}.json", query, page_size, offset, total)
     return {
         key: list(chunk),
-        "page": number,
+        "page": links.number,
         "page_size": page_size,
         "start": offset,
         "end": offset + max(len(chunk) - 1, 0),
-        "uri": uri(offset if offset else None, number),
-        "first_page_uri": uri(None, 0),
-        "next_page_uri": (
-            uri(offset + page_size, number + 1) if offset + page_size < total else None
-        ),
-        "previous_page_uri": (uri(max(offset - page_size, 0), number - 1) if offset > 0 else None),
+        "uri": links.this,
+        "first_page_uri": links.first,
+        "next_page_uri": links.next,
+        "previous_page_uri": links.previous,
     }
