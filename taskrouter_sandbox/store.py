@@ -86,6 +86,7 @@ EVENT_COLUMNS = (
     "workflow_sid",
     "task_channel",
 )
+INSERT_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
 INSERT_EVENT = (
     f"INSERT INTO events (data, {', '.join(EVENT_COLUMNS)}) VALUES (?{', ?' * len(EVENT_COLUMNS)})"
 )
@@ -106,6 +107,7 @@ class Store:
         self._seq: dict[str, int] = {}
         self._groups: dict[tuple[str, str, str], dict[str, Record]] = {}
         self._next_seq = 1
+        self._staged_meta: dict[str, str] = {}  # set_meta(with_next_commit=True), unwritten
         self.listeners: list[Listener] = []
         # (what, error): a listener failed after a commit; the sandbox records it and goes on
         self.on_fault = on_fault or (lambda what, error: None)
@@ -146,9 +148,22 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
-    def set_meta(self, key: str, value: str) -> None:
+    def set_meta(self, key: str, value: str, *, with_next_commit: bool = False) -> None:
+        """Store ``value`` under ``key``. ``with_next_commit``: write it with the next commit's
+        transaction (or :meth:`flush_meta`), not in one of its own (the clock offset)."""
         with self.lock:
+            if with_next_commit:
+                self._staged_meta[key] = value
+                return
+            self._staged_meta.pop(key, None)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def flush_meta(self) -> None:
+        """Write the staged meta values no commit has carried yet."""
+        with self.lock:
+            if self._staged_meta:
+                self._db.executemany(INSERT_META, list(self._staged_meta.items()))
+                self._staged_meta.clear()
 
     def query_events(
         self, where: str, params: Iterable[Any], limit: int | None = None
@@ -178,6 +193,7 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
+            self.flush_meta()
             self._db.close()
 
     def _commit(
@@ -201,7 +217,10 @@ class Store:
             for event in events:
                 index = tuple(event["index"].get(c) for c in EVENT_COLUMNS)
                 db.execute(INSERT_EVENT, (_compact_json(event["row"]), *index))
+            if self._staged_meta:
+                db.executemany(INSERT_META, list(self._staged_meta.items()))
             db.execute("COMMIT")
+            self._staged_meta.clear()
         except BaseException:
             db.execute("ROLLBACK")
             for sid in puts:
