@@ -48,9 +48,10 @@ def assignment(result: dict[str, Any], path: Path) -> Path | None:
 
 def sdk(result: dict[str, Any], calls: tuple[str, ...], path: Path) -> Path | None:
     targets = result.get("targets")
-    if not targets:
+    calls = tuple(c for c in calls if all(c in f for f in (targets or {}).values()))
+    if not targets or not calls:
         return None
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(9, 3.8))
     width = 0.8 / len(targets)
     for index, (target, figures) in enumerate(targets.items()):
         xs = [i + (index - (len(targets) - 1) / 2) * width for i in range(len(calls))]

@@ -34,8 +34,13 @@ The same `twilio.rest.Client` code against three servers, each through the kit's
 **floor**, replaying the sandbox's exact answers from a bare `http.server` (so the SDK parses the
 same bytes: the difference is the sandbox's own work); and **Prism** 5.16 mocking the spec in
 static mode (stateless: it returns the spec's examples, validates requests, logs at `warn`).
+"accept" is a REST accept of a pending reservation (the sandbox gets a fresh one per call from
+a pool made untimed before each round); "statistics" is the workspace's real-time statistics.
 "list 50 tasks" is `tasks.page(page_size=50)` on a workspace that also receives the created
-tasks (several hundred by the end); Prism answers its one-record example, so it parses less."""
+tasks (several hundred by the end); Prism answers its one-record example, so it parses less.
+To compare fairly, the floor also replays the sandbox's answer cut to one record
+("list 1 task"), and the target uses Prism's time plus what the SDK spends on the other 49
+records (floor 50 minus floor 1, same round) against the sandbox's."""
 
 SCALE = """\
 A fresh sandbox process per row. **Creation:** the SDK's `tasks.create` from several client

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots, targets
-from .sdk_latency import CALLS
+from .sdk_latency import CALLS, LIST_1
 
 FINDINGS = Path(__file__).with_name("findings.md")
 SECTIONS = (
@@ -78,13 +78,19 @@ def sdk(r: dict[str, Any]) -> list[str]:
     names = list(r["targets"])
     head = ["median ms (min–max of rounds)", *names, "p95 sandbox", *r["ratios"]]
     rows = []
-    for call in CALLS:
-        row = [call, *(cell(r["targets"][t][call]) for t in names)]
-        row.append(num(r["targets"]["sandbox"][call]["p95"]))
-        row += [cell(r["ratios"][name][call]) for name in r["ratios"]]
+    for call in CALLS:  # .get: results saved before a call was added show a dash
+        row = [call, *(cell(r["targets"][t].get(call)) for t in names)]
+        row.append(num(r["targets"]["sandbox"].get(call, {}).get("p95")))
+        row += [cell(r["ratios"][name].get(call)) for name in r["ratios"]]
         rows.append(row)
     notes = [f"{r['rounds']} rounds x {r['iterations']} calls per server and call. "
              f"Prism: {r['prism_note']}."]  # fmt: skip
+    floor_one = r["targets"].get("floor", {}).get(LIST_1)
+    if floor_one:
+        notes.append(f"Floor replaying the list cut to one record: {cell(floor_one)} ms.")
+    if r.get("fair_list_ratio"):
+        notes.append("List 50, Prism + the SDK's cost of 49 more records, over the sandbox: "
+                     f"{cell(r['fair_list_ratio'])}x.")  # fmt: skip
     if r.get("prism_startup_s"):
         notes.append(f"Prism took {num(r['prism_startup_s'])} s to listen.")
     return [" ".join(notes), "", *table(head, rows)]

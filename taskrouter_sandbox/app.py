@@ -61,7 +61,10 @@ class Sandbox:
             db_path, on_fault=lambda what, error: self.fault("commit", "", what, error)
         )
         offset = float(self.store.meta("clock_offset", "0") or 0)
-        self.clock = Clock(offset, on_change=lambda o: self.store.set_meta("clock_offset", repr(o)))
+        self.clock = Clock(  # persisted with the advance's first commit (Core.advance)
+            offset,
+            on_change=lambda o: self.store.set_meta("clock_offset", repr(o), with_next_commit=True),
+        )
         self.accounts = {**dict(config.extra_accounts), config.account_sid: config.auth_token}
         self.core = Core(self.store, self.clock, self.fault)
         self.engine = self.core.engine

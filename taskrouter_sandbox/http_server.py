@@ -1,8 +1,10 @@
-"""The HTTP front door: a threaded ``http.server`` that speaks HTTP/1.1 keep-alive.
+"""The HTTP front door: a threaded socket server that speaks HTTP/1.1 keep-alive.
 
-Kept on the standard library on purpose: it adds ~0.1 ms per request where a framework adds
-more, and the SDK sees exactly what it would see from Twilio. TCP_NODELAY is set; without it
-Nagle plus delayed ACK add ~40 ms to every call (``docs/decisions.md``, engineering rules).
+Kept on the standard library on purpose, and lean: the request head is read by
+``http_head`` (not ``http.server``'s ``email``-based parser), the answer goes out in one
+``sendall``, and nothing else runs per request but auth, the body and the router. The SDK sees
+exactly what it would see from Twilio. TCP_NODELAY is set; without it Nagle plus delayed ACK
+add ~40 ms to every call (``docs/decisions.md``, engineering rules).
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ import binascii
 import hmac
 import json
 import logging
+import socketserver
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import lru_cache
+from http import HTTPStatus
+from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .api_errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from .http_head import Refusal, read_headers, request_line
 from .params import bounded_int
 from .router import Request, Response
 
@@ -34,47 +40,60 @@ IDLE_TIMEOUT = 30.0
 # At most this many connections are served at once (one thread each); more are answered
 # 503 with Retry-After at once and closed, instead of piling up threads.
 MAX_CONNECTIONS = 256
+REASONS = {status.value: status.phrase for status in HTTPStatus}
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_encode_json = json.JSONEncoder().encode  # json.dumps' defaults, without a new encoder per call
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(socketserver.StreamRequestHandler):
+    """One connection: requests in order until either side closes or it idles out.
+
+    Every method reaches the router (unknown ones get Twilio's 405, not http.server's 501);
+    HEAD answers the headers without the body."""
+
     disable_nagle_algorithm = True
-    server_version = "TaskRouterSandbox/1"
     sandbox: Sandbox  # set on the subclass made by make_server
     timeout = IDLE_TIMEOUT  # socket timeout: every read and write of the connection
+    close_connection = True
+    command = ""  # the current request's method ("" before its request line is read)
+    path = ""  # the current request's target
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def handle(self) -> None:
+        self.close_connection = False
+        while not self.close_connection:
+            self._handle_one()
 
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def __getattr__(self, name: str) -> Any:
-        """Any other method (PATCH, HEAD, OPTIONS, made-up ones) reaches the router too, which
-        answers 405 (or 404, 401) in Twilio's envelope instead of http.server's 501 page."""
-        if name.startswith("do_"):
-            return lambda: self._handle(name[3:])
-        raise AttributeError(name)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (bad request line, 414, 431, 505) in the envelope too."""
-        self.close_connection = True
-        reason = message or self.responses.get(code, ("Bad request",))[0]
-        twilio_code = BadRequest.code if code == 400 else 20000 + code  # 20414, 20431, 20505
-        self._write(Response(code, ApiError(reason, code=twilio_code, status=code).body()))
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
-
-    def _handle(self, method: str) -> None:
+    def _handle_one(self) -> None:
+        self.command = self.path = ""
         try:
-            request = self._read_request(method)
+            first = self.rfile.readline(65537)
+            if not first:  # the client closed
+                self.close_connection = True
+                return
+            line = request_line(first)
+            if line is None:  # an empty line: nothing to answer, and the head is void
+                self.close_connection = True
+                return
+            self.command, self.path, version = line
+            headers = read_headers(self.rfile)
+        except Refusal as refusal:  # http.server's own refusals, in the envelope too
+            self.close_connection = True
+            code = BadRequest.code if refusal.status == 400 else 20000 + refusal.status
+            error = ApiError(refusal.reason, code=code, status=refusal.status)
+            self._write(Response(refusal.status, error.body()))
+            return
+        except (TimeoutError, ConnectionError):  # idle, or half a head, for too long
+            self.close_connection = True
+            return
+        connection = headers.get("connection", "").lower()
+        self.close_connection = connection == "close" or (
+            version < (1, 1) and connection != "keep-alive"
+        )
+        self._handle(self.command, headers, version)
+
+    def _handle(self, method: str, headers: dict[str, str], version: tuple[int, int]) -> None:
+        try:
+            request = self._read_request(method, headers, version)
             response = self.sandbox.handle(request)
         except ApiError as error:
             response = Response(error.status, error.body())
@@ -92,64 +111,67 @@ class Handler(BaseHTTPRequestHandler):
             response = Response(500, ApiError("Internal sandbox error; see its log").body())
         self._write(response)
 
-    def _read_request(self, method: str) -> Request:
-        parts = urlsplit(self.path)
+    def _read_request(
+        self, method: str, headers: dict[str, str], version: tuple[int, int]
+    ) -> Request:
+        if self.path.startswith("/"):  # origin form, what every client sends
+            path, _, query = self.path.partition("#")[0].partition("?")
+        else:  # absolute form (http://host/path) or nonsense: the library's reading
+            parts = urlsplit(self.path)
+            path, query = parts.path, parts.query
         account_sid = ""
-        if not parts.path.startswith("/_sandbox/health"):
+        if not path.startswith("/_sandbox/health"):
             # Credentials first, from the headers alone: a stranger's body is never read,
             # nor parsed (and the connection closes, since its body stays unread).
             try:
-                account_sid = self._authenticate(self.headers.get("Authorization", ""))
+                account_sid = self._authenticate(headers.get("authorization", ""))
             except Unauthorized:
                 self.close_connection = True
                 raise
-        length_header = self.headers.get("Content-Length", "0")  # present but empty: 400
-        if self.headers.get("Transfer-Encoding"):
+        if headers.get("transfer-encoding"):
             self.close_connection = True  # the unread body must not be taken for a request
             raise ApiError(
                 "Transfer-Encoding is not supported; send the body with a Content-Length",
                 code=20411,
                 status=411,
             )
-        try:
-            length = bounded_int(length_header, "Content-Length", low=0)
+        try:  # present but empty: 400
+            length = bounded_int(headers.get("content-length", "0"), "Content-Length", low=0)
         except BadRequest:
             self.close_connection = True
             raise
         if length > MAX_BODY:
             self.close_connection = True
             raise PayloadTooLarge(f"Request body over {MAX_BODY} bytes")
-        body = self.rfile.read(length) if length > 0 else b""
+        body = b""
+        if length > 0:
+            if headers.get("expect", "").lower() == "100-continue" and version >= (1, 1):
+                self.connection.sendall(CONTINUE)  # curl waits for it before a large body
+            body = self.rfile.read(length)
         if len(body) < length:
             self.close_connection = True
             raise BadRequest(
                 f"The body ended after {len(body)} of the {length} bytes its Content-Length says"
             )
-        headers = {k.lower(): v for k, v in self.headers.items()}
         form: dict[str, list[str]] = {}
-        content_type = headers.get("content-type", "")
-        if body and "json" not in content_type:
+        if body and "json" not in headers.get("content-type", ""):
             form = _parse_form(body, "post body")
-        request = Request(
+        return Request(
             method=method,
-            path=parts.path,
-            query=_parse_form(parts.query.encode("latin-1"), "query string"),
+            path=path,
+            query=_parse_form(query.encode("latin-1"), "query string"),
             form=form,
             headers=headers,
             raw_body=body,
             account_sid=account_sid,
         )
-        return request
 
     def _authenticate(self, header: str) -> str:
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic" or not encoded:
+        credentials = _basic_credentials(header)
+        if credentials is None:
             raise Unauthorized()
-        try:
-            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise Unauthorized() from None
-        expected = self.sandbox.accounts.get(user)
+        user, password = credentials
+        expected = self.sandbox.accounts.get(user)  # looked up every time: seats come and go
         if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
             raise Unauthorized()
         return user
@@ -160,19 +182,33 @@ class Handler(BaseHTTPRequestHandler):
         elif isinstance(response.body, bytes):  # a page (the workshop's): its own Content-Type
             body = response.body
         else:
-            body = json.dumps(response.body, separators=(", ", ": ")).encode()
-        head = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
-        head.append(f"Content-Length: {len(body)}")
+            body = _encode_json(response.body).encode()
+        head = f"HTTP/1.1 {response.status} {REASONS.get(response.status, '')}\r\n"
+        head += f"Content-Length: {len(body)}\r\n"
         if response.body is not None and "Content-Type" not in response.headers:
-            head.append("Content-Type: application/json; charset=utf-8")
-        head.extend(f"{k}: {v}" for k, v in response.headers.items())
+            head += "Content-Type: application/json; charset=utf-8\r\n"
+        for name, value in response.headers.items():
+            head += f"{name}: {value}\r\n"
         if self.close_connection:
-            head.append("Connection: close")
-        if getattr(self, "command", None) == "HEAD":
+            head += "Connection: close\r\n"
+        if self.command == "HEAD":
             body = b""  # the answer's headers, never its body
         # Headers and body in one write: no Nagle/delayed-ACK stall even without NODELAY.
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        self.wfile.flush()
+        self.connection.sendall((head + "\r\n").encode("latin-1") + body)
+
+
+@lru_cache(maxsize=1024)
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """(user, password) of a Basic ``Authorization`` value, or None. Cached: a client sends
+    the same value on every call; the password is still compared on every request."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 def _parse_form(data: bytes, where: str) -> dict[str, list[str]]:

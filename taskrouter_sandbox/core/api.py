@@ -47,6 +47,7 @@ class Core:
         with self.store.lock:
             now = self.clock.advance(seconds)
             self.engine.fire_due(now)
+            self.store.flush_meta()  # the new offset, unless a timer's commit carried it
         return now
 
     def reset(self) -> None:

@@ -134,7 +134,11 @@ class RoutingIndex:
     def _refresh_worker(self, worker: Worker) -> None:
         for queue_sid, members in self._members.items():
             queue = self._store.get(queue_sid, TaskQueue)
-            if isinstance(queue, TaskQueue) and in_queue(self._store, worker, queue):
+            if (
+                isinstance(queue, TaskQueue)
+                and queue.workspace_sid == worker.workspace_sid  # never another workspace's
+                and in_queue(self._store, worker, queue)
+            ):
                 members.add(worker.sid)
             else:
                 members.discard(worker.sid)

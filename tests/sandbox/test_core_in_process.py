@@ -4,6 +4,9 @@ on a sandbox's own store (what an extension or an in-process test does)."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 from taskrouter_sandbox.api_errors import BadRequest
 from taskrouter_sandbox.core import tasks, workers, workspaces
@@ -63,3 +66,50 @@ def test_the_core_refuses_what_rest_refuses(
         raise AssertionError("a second workspace of the same name was accepted")
     assert workspaces.events_filter(" task.created, ") == "task.created"
     assert app.store.get(ws.sid) is not None
+
+
+def _saved_offset(data_dir: Path) -> float:
+    """The clock offset as another connection reads it from the database (not this process's
+    memory): what a restarted sandbox would start from."""
+    with closing(sqlite3.connect(data_dir / "sandbox.sqlite3")) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
+    return float(row[0])
+
+
+def test_each_clock_advance_is_on_disk_when_it_returns(tmp_path: Path) -> None:
+    """The offset rides with the first commit of the timers an advance fires, or is written
+    on its own when none fires: either way it is in the database before the answer."""
+    with InProcessSandbox.running(data_dir=tmp_path, timers=False) as sandbox:
+        sandbox.advance(5)  # nothing due: written on its own
+        assert _saved_offset(tmp_path) == sandbox.app.clock.offset >= 5
+        client = sandbox.client().taskrouter.v1
+        ws = client.workspaces.create(friendly_name="Clock", template="FIFO")
+        workspace = client.workspaces(ws.sid)
+        available = next(a.sid for a in workspace.activities.list() if a.available)
+        workspace.workers.create(friendly_name="Alice", activity_sid=available)
+        task = workspace.tasks.create(attributes="{}")
+        sandbox.advance(121)  # the reservation's 120 s timeout fires: its commit carries it
+        (reservation,) = workspace.tasks(task.sid).reservations.list()
+        assert reservation.reservation_status == "timeout"
+        assert _saved_offset(tmp_path) == sandbox.app.clock.offset >= 126
+
+
+def test_a_queue_never_counts_another_workspace_s_workers(
+    taskrouter_sandbox_in_process: InProcessSandbox,
+) -> None:
+    """Two workspaces whose queues select everyone ("1==1"): each queue's members are its own
+    workspace's workers, so a task arriving in one never walks the other's workers."""
+    client = taskrouter_sandbox_in_process.client().taskrouter.v1
+    index = taskrouter_sandbox_in_process.app.engine.index
+    spaces = [client.workspaces.create(friendly_name=n, template="FIFO") for n in ("A", "B")]
+    for ws in spaces:  # a task in each builds the queue's member set
+        client.workspaces(ws.sid).tasks.create(attributes="{}")
+    hired = {}
+    for ws in spaces:  # workers made after the member sets exist are added incrementally
+        workspace = client.workspaces(ws.sid)
+        available = next(a.sid for a in workspace.activities.list() if a.available)
+        hired[ws.sid] = workspace.workers.create(friendly_name="W", activity_sid=available).sid
+    store = taskrouter_sandbox_in_process.app.store
+    for ws in spaces:
+        (queue,) = store.group(TaskQueue, "workspace_sid", ws.sid).values()
+        assert index.members(queue) == {hired[ws.sid]}
