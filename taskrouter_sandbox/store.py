@@ -262,6 +262,7 @@ class Transaction:
         self.puts: dict[str, Record] = {}
         self.deletes: dict[str, Record] = {}
         self.events: list[dict[str, Any]] = []
+        self._written: dict[str, set[str]] = {}  # kind -> sids put (see written())
         self.after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Transaction:
@@ -316,7 +317,13 @@ class Transaction:
     def put(self, record: R) -> R:
         self.deletes.pop(record.sid, None)
         self.puts[record.sid] = record
+        self._written.setdefault(record.kind, set()).add(record.sid)
         return record
+
+    def written(self, cls: type[Record]) -> set[str]:
+        """Sids of ``cls`` records put in this transaction (some may be deleted since): what
+        a committed index cannot know yet, without scanning every pending write."""
+        return self._written.get(cls.kind, set())
 
     def delete(self, record: Record) -> None:
         self.puts.pop(record.sid, None)
