@@ -18,8 +18,9 @@ Reads are safe without the lock, by construction:
   changes under its reader;
 * :meth:`Store.get` is one dictionary lookup;
 * :meth:`Store.group` hands out a bucket that is never modified again: a commit copies each
-  bucket it touches, changes the copy and swaps it in (copy-on-write), so a handler may iterate
-  it while another thread commits; callers must treat it as read-only;
+  bucket it touches (a large one only in the chunks that change, ``buckets.py``), changes the
+  copy and swaps it in (copy-on-write), so a handler may iterate it while another thread
+  commits; callers must treat it as read-only;
 * :meth:`Store.all` (start-up, reset, the control plane) takes the lock.
 
 A reader sees each bucket as of some commit; a handler needing several buckets consistent with
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from .buckets import Draft, chunked
 from .models import KINDS, Record, from_row
 
 R = TypeVar("R", bound=Record)
@@ -105,7 +107,7 @@ class Store:
         self._db.executescript(SCHEMA)
         self._records: dict[str, Record] = {}
         self._seq: dict[str, int] = {}
-        self._groups: dict[tuple[str, str, str], dict[str, Record]] = {}
+        self._groups: dict[tuple[str, str, str], Mapping[str, Record]] = {}
         self._next_seq = 1
         self._staged_meta: dict[str, str] = {}  # set_meta(with_next_commit=True), unwritten
         self.listeners: list[Listener] = []
@@ -230,46 +232,41 @@ class Store:
         self._apply(puts, deletes)
 
     def _apply(self, puts: dict[str, Record], deletes: dict[str, Record]) -> None:
-        """Apply a committed change to memory: copy-on-write for every group bucket touched."""
-        copies: dict[tuple[str, str, str], dict[str, Record]] = {}
-        unsorted: set[tuple[str, str, str]] = set()
+        """Apply a committed change to memory: copy-on-write for every group bucket touched
+        (only the chunks of it that change, see ``buckets.py``)."""
+        drafts: dict[tuple[str, str, str], Draft] = {}
+        seq = self._seq.__getitem__
 
-        def bucket(key: tuple[str, str, str]) -> dict[str, Record]:
-            copy = copies.get(key)
-            if copy is None:
-                copy = copies[key] = dict(self._groups.get(key, EMPTY))
-            return copy
+        def bucket(key: tuple[str, str, str]) -> Draft:
+            draft = drafts.get(key)
+            if draft is None:
+                draft = drafts[key] = Draft(self._groups.get(key, EMPTY), seq)
+            return draft
 
         for sid, record in deletes.items():
             old = self._records.pop(sid, record)
             for attr in GROUPS.get(old.kind, DEFAULT_GROUP):
-                bucket((old.kind, attr, getattr(old, attr))).pop(sid, None)
-            self._seq.pop(sid, None)
+                bucket((old.kind, attr, getattr(old, attr))).pop(sid)
         for sid, record in puts.items():
             previous = self._records.get(sid)
             for attr in GROUPS.get(record.kind, DEFAULT_GROUP):
                 key = (record.kind, attr, getattr(record, attr))
                 if previous is not None and getattr(previous, attr) != key[2]:
-                    bucket((previous.kind, attr, getattr(previous, attr))).pop(sid, None)
-                target = bucket(key)
-                if (
-                    sid not in target
-                    and target
-                    and self._seq[sid] < self._seq[next(reversed(target))]
-                ):
-                    unsorted.add(key)  # a record moved between buckets keeps creation order
-                target[sid] = record
+                    bucket((previous.kind, attr, getattr(previous, attr))).pop(sid)
+                bucket(key).put(sid, record)
             self._records[sid] = record
-        for key, copy in copies.items():
-            if key in unsorted:
-                copy = dict(sorted(copy.items(), key=lambda kv: self._seq[kv[0]]))
-            if copy:
-                self._groups[key] = copy  # one atomic swap: readers see old or new, whole
+        for key, draft in drafts.items():
+            built = draft.finish()
+            if built is not None:
+                self._groups[key] = built  # one atomic swap: readers see old or new, whole
             else:
                 self._groups.pop(key, None)  # no empty bucket per finished task is kept
+        for sid in deletes:
+            self._seq.pop(sid, None)  # after the buckets: they find a record's chunk by seq
 
     def _load(self) -> None:
         rows = self._db.execute("SELECT sid, kind, seq, data FROM records ORDER BY seq")
+        loading: dict[tuple[str, str, str], dict[str, Record]] = {}
         for sid, kind, seq, data in rows:
             if kind not in KINDS:
                 continue
@@ -277,8 +274,10 @@ class Store:
             self._records[sid] = record
             self._seq[sid] = seq
             for attr in GROUPS.get(kind, DEFAULT_GROUP):
-                self._groups.setdefault((kind, attr, getattr(record, attr)), {})[sid] = record
+                loading.setdefault((kind, attr, getattr(record, attr)), {})[sid] = record
             self._next_seq = seq + 1
+        self._groups = {key: chunked(records, self._seq.__getitem__)
+                        for key, records in loading.items()}  # fmt: skip
 
 
 class Transaction:
@@ -289,6 +288,7 @@ class Transaction:
         self.puts: dict[str, Record] = {}
         self.deletes: dict[str, Record] = {}
         self.events: list[dict[str, Any]] = []
+        self._written: dict[str, set[str]] = {}  # kind -> sids put (see written())
         self.after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Transaction:
@@ -343,7 +343,13 @@ class Transaction:
     def put(self, record: R) -> R:
         self.deletes.pop(record.sid, None)
         self.puts[record.sid] = record
+        self._written.setdefault(record.kind, set()).add(record.sid)
         return record
+
+    def written(self, cls: type[Record]) -> set[str]:
+        """Sids of ``cls`` records put in this transaction (some may be deleted since): what
+        a committed index cannot know yet, without scanning every pending write."""
+        return self._written.get(cls.kind, set())
 
     def delete(self, record: Record) -> None:
         self.puts.pop(record.sid, None)

@@ -382,7 +382,7 @@ class Engine:
             return task
         target = self.current_target(tx, task)
         eligible = []
-        for sid in self.index.members(queue) if members is None else members:
+        for sid in self.index.candidates(tx, queue) if members is None else members:
             worker = tx.get(sid, Worker)
             if (
                 isinstance(worker, Worker)

@@ -67,12 +67,16 @@ class RoutingIndex:
         self._waiting: dict[str, list[tuple[TaskKey, str]]] = {}
         self._placed: dict[str, tuple[str, TaskKey]] = {}  # task sid -> (queue sid, key)
         self._members: dict[str, set[str]] = {}  # queue sid -> worker sids (lazily built)
+        # queue sid -> those members in an available activity (built with ``_members``), so a
+        # task arriving looks at the free workers, not at every member (issue 20)
+        self._available: dict[str, set[str]] = {}
         self.rebuild()
 
     def rebuild(self) -> None:
         self._waiting.clear()
         self._placed.clear()
         self._members.clear()
+        self._available.clear()
         for record in self._store.all(Task):
             self._track_task(record)
 
@@ -83,20 +87,34 @@ class RoutingIndex:
             if record.kind == "task":
                 self._untrack_task(record.sid)
             elif record.kind == "task_queue":
-                self._members.pop(record.sid, None)
+                self._forget_queue(record.sid)
                 for _key, sid in self._waiting.pop(record.sid, []):
                     self._placed.pop(sid, None)
             elif record.kind == "worker":
-                for members in self._members.values():
+                for members in (*self._members.values(), *self._available.values()):
                     members.discard(record.sid)
+            elif record.kind == "activity":
+                self._forget_all()
         for record in puts:
             if isinstance(record, Task):
                 self._track_task(record)
             elif isinstance(record, TaskQueue):
-                self._members.pop(record.sid, None)  # target may have changed: rebuild lazily
+                self._forget_queue(record.sid)  # target may have changed: rebuild lazily
                 self._rekey_queue(record)
             elif isinstance(record, Worker):
                 self._refresh_worker(record)
+            elif isinstance(record, Activity):
+                # Availability is fixed at creation (activities.py); a new or re-stored
+                # activity is rare, so every queue's sets are simply rebuilt lazily.
+                self._forget_all()
+
+    def _forget_queue(self, queue_sid: str) -> None:
+        self._members.pop(queue_sid, None)
+        self._available.pop(queue_sid, None)
+
+    def _forget_all(self) -> None:
+        self._members.clear()
+        self._available.clear()
 
     def _track_task(self, task: Task) -> None:
         if task.assignment_status != "pending" or not task.task_queue_sid:
@@ -132,16 +150,23 @@ class RoutingIndex:
                 self._track_task(task)
 
     def _refresh_worker(self, worker: Worker) -> None:
+        available = _available_in(self._store, worker)
         for queue_sid, members in self._members.items():
             queue = self._store.get(queue_sid, TaskQueue)
+            free = self._available[queue_sid]
             if (
                 isinstance(queue, TaskQueue)
                 and queue.workspace_sid == worker.workspace_sid  # never another workspace's
                 and in_queue(self._store, worker, queue)
             ):
                 members.add(worker.sid)
+                if available:
+                    free.add(worker.sid)
+                else:
+                    free.discard(worker.sid)
             else:
                 members.discard(worker.sid)
+                free.discard(worker.sid)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -154,12 +179,25 @@ class RoutingIndex:
         return len(self._waiting.get(queue_sid, []))
 
     def members(self, queue: TaskQueue) -> set[str]:
+        """Sids of the committed workers the queue's ``target_workers`` selects."""
         members = self._members.get(queue.sid)
         if members is None:
             workers = self._store.group(Worker, "workspace_sid", queue.workspace_sid).values()
-            members = {w.sid for w in workers if in_queue(self._store, w, queue)}
+            selected = [w for w in workers if in_queue(self._store, w, queue)]
+            members = {w.sid for w in selected}
+            self._available[queue.sid] = {w.sid for w in selected if _available_in(self._store, w)}
             self._members[queue.sid] = members
         return members
+
+    def candidates(self, tx: Transaction, queue: TaskQueue) -> set[str]:
+        """The members that may be available inside ``tx``: those available as committed, plus
+        the members ``tx`` itself wrote (their activity may have changed in it). A superset of
+        the members available in ``tx``, in proportion to the free workers, not to all members:
+        callers still check each one against the transaction, as for :meth:`members`."""
+        members = self.members(queue)
+        free = self._available[queue.sid]
+        written = [sid for sid in tx.written(Worker) if sid in members]
+        return free.union(written) if written else free
 
 
 def task_key(task: Task, order: str) -> TaskKey:
@@ -171,7 +209,11 @@ def task_key(task: Task, order: str) -> TaskKey:
 
 
 def is_available(tx: Transaction, worker: Worker) -> bool:
-    activity = tx.get(worker.activity_sid, Activity)
+    return _available_in(tx, worker)
+
+
+def _available_in(source: Store | Transaction, worker: Worker) -> bool:
+    activity = source.get(worker.activity_sid, Activity)
     return isinstance(activity, Activity) and activity.available
 
 

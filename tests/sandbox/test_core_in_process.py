@@ -10,7 +10,7 @@ from pathlib import Path
 
 from taskrouter_sandbox.api_errors import BadRequest
 from taskrouter_sandbox.core import tasks, workers, workspaces
-from taskrouter_sandbox.models import Activity, Reservation, Task, TaskQueue, Worker
+from taskrouter_sandbox.models import Activity, Reservation, Task, TaskQueue, Worker, Workspace
 from taskrouter_sandbox.testing import InProcessSandbox
 
 
@@ -113,3 +113,75 @@ def test_a_queue_never_counts_another_workspace_s_workers(
     for ws in spaces:
         (queue,) = store.group(TaskQueue, "workspace_sid", ws.sid).values()
         assert index.members(queue) == {hired[ws.sid]}
+
+
+def _workspace_with_workers(
+    sandbox: InProcessSandbox, count: int
+) -> tuple[Workspace, Activity, Activity, list[Worker]]:
+    """A FIFO-template workspace (its Sample Queue selects everyone) and ``count`` workers,
+    all Offline, committed."""
+    app = sandbox.app
+    now = app.core.now()
+    with app.store.transaction() as tx:
+        ws = workspaces.create_workspace(
+            tx, app.config.account_sid, now, friendly_name="Index", template="FIFO"
+        )
+    activities = app.store.group(Activity, "workspace_sid", ws.sid).values()
+    idle = next(a for a in activities if a.available)
+    offline = next(a for a in activities if a.sid == ws.default_activity_sid)
+    made = []
+    for i in range(count):
+        with app.store.transaction() as tx:
+            made.append(
+                workers.create_worker(
+                    app.core.engine,
+                    tx,
+                    ws,
+                    now,
+                    friendly_name=f"W{i}",
+                    attributes="{}",
+                    activity_sid=offline.sid,
+                )
+            )
+    return ws, idle, offline, made
+
+
+def test_a_queue_offers_arriving_tasks_to_its_available_members_only(
+    taskrouter_sandbox_in_process: InProcessSandbox,
+) -> None:
+    """The routing index keeps each queue's available members apart, refreshed on every
+    worker write: an arriving task looks at the free workers, not at every member."""
+    app = taskrouter_sandbox_in_process.app
+    engine, store, now = app.core.engine, app.store, app.core.now()
+    ws, idle, offline, made = _workspace_with_workers(taskrouter_sandbox_in_process, 6)
+    queue = next(iter(store.group(TaskQueue, "workspace_sid", ws.sid).values()))
+    for worker in made[:2]:
+        with store.transaction() as tx:
+            workers.update_worker(engine, tx, worker, now, activity_sid=idle.sid)
+    with store.transaction() as tx:
+        assert engine.index.candidates(tx, queue) == {w.sid for w in made[:2]}
+        assert engine.index.members(queue) == {w.sid for w in made}
+    with store.transaction() as tx:  # and back Offline: out of the available set
+        current = store.get(made[0].sid, Worker)
+        assert current is not None
+        workers.update_worker(engine, tx, current, now, activity_sid=offline.sid)
+    with store.transaction() as tx:
+        assert engine.index.candidates(tx, queue) == {made[1].sid}
+        task = tasks.create_task(engine, tx, ws, now, attributes="{}")
+    (reservation,) = store.group(Reservation, "task_sid", task.sid).values()
+    assert reservation.worker_sid == made[1].sid
+
+
+def test_a_worker_made_available_in_the_same_transaction_is_offered_the_arriving_task(
+    taskrouter_sandbox_in_process: InProcessSandbox,
+) -> None:
+    """The index follows commits only; the workers a transaction wrote are candidates too."""
+    app = taskrouter_sandbox_in_process.app
+    engine, store, now = app.core.engine, app.store, app.core.now()
+    ws, idle, _offline, made = _workspace_with_workers(taskrouter_sandbox_in_process, 3)
+    with store.transaction() as tx:
+        workers.update_worker(engine, tx, made[2], now, activity_sid=idle.sid)
+        task = tasks.create_task(engine, tx, ws, now, attributes="{}")
+        assert task.assignment_status == "reserved"
+    (reservation,) = store.group(Reservation, "task_sid", task.sid).values()
+    assert reservation.worker_sid == made[2].sid
