@@ -13,6 +13,8 @@ Learners re-run cells, interrupt and restart kernels, so the server is built to 
 * every running server is also recorded for other kernels (``kernel_servers``), so notebook
   99 sees and stops the servers of every notebook, not only its own;
 * werkzeug's ``make_server`` on a *daemon* thread (a non-daemon thread delays kernel restarts);
+* HTTP/1.1 keep-alive (``helpers.keepalive``): werkzeug alone closes the connection after every
+  callback, a TCP connect and a new thread each time;
 * ``stop()`` shuts down the accept loop, closes kept-alive connections (their handler threads
   would otherwise linger) and the listening socket, so the port is free at once;
 * TCP_NODELAY on every connection (else Nagle + delayed ACK add ~40 ms per callback);
@@ -26,11 +28,11 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from twilio.rest import Client
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import kernel_servers
 from ._html import escape
@@ -44,6 +46,7 @@ from .callbacks import (
 )
 from .config import load_settings, read_settings
 from .errors import CallbackServerError, UsageError
+from .keepalive import KeepAliveHandler, open_connections
 from .learner_app import Recorder, WSGIApp
 
 KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
@@ -65,35 +68,6 @@ class _LiveLog(RequestLog):
         for listener in list(self.listeners):
             with contextlib.suppress(Exception):  # a closed display must not break serving
                 listener()
-
-
-class _Tracked(Protocol):
-    """The werkzeug server, with the kept-alive connections ``stop()`` must close."""
-
-    _kit_connections: dict[socket.socket, threading.Thread]
-
-
-def _connections(server: object) -> dict[socket.socket, threading.Thread]:
-    return cast(_Tracked, server)._kit_connections
-
-
-class _Handler(WSGIRequestHandler):
-    """Quiet, Nagle-free, and tracked so ``stop()`` can close kept-alive connections."""
-
-    disable_nagle_algorithm = True  # StreamRequestHandler sets TCP_NODELAY
-    timeout = 60  # an idle kept-alive connection's thread ends after a minute anyway
-
-    def setup(self) -> None:
-        super().setup()
-        _connections(self.server)[self.connection] = threading.current_thread()
-
-    def finish(self) -> None:
-        _connections(self.server).pop(self.connection, None)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        """Silenced: werkzeug's request log must not land in notebook cells."""
 
 
 def default_port() -> int:
@@ -217,9 +191,9 @@ class CallbackServer:
                     app = self._stoppable(self._wsgi_app())
                     server = make_server(
                         self.host, sock.getsockname()[1], app, threaded=True,
-                        request_handler=_Handler, fd=sock.fileno(),
+                        request_handler=KeepAliveHandler, fd=sock.fileno(),
                     )  # fmt: skip
-                    cast(_Tracked, server)._kit_connections = {}
+                    open_connections(server)
                     server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
                     thread = threading.Thread(
                         target=server.serve_forever,
@@ -327,7 +301,7 @@ class CallbackServer:
             if thread is not None and thread.is_alive():
                 server.shutdown()  # returns once the accept loop has ended
             server.server_close()
-            connections = dict(_connections(server))
+            connections = dict(open_connections(server))
             for connection in connections:  # wakes handler threads waiting on keep-alive
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
