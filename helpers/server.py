@@ -75,6 +75,18 @@ def default_port() -> int:
     return read_settings().callback_port
 
 
+def default_host() -> str:
+    """Loopback; in a workshop seat (``TASKROUTER_SEAT``), this machine's address as the room's
+    sandbox reaches it (``TASKROUTER_CALLBACK_HOST``, else the interface routing to the room),
+    so the notebooks' own ``CallbackServer()`` and ``serve(app)`` work unchanged in a room."""
+    settings = read_settings()
+    if not settings.seat:
+        return "127.0.0.1"
+    from .workshop import learner_address
+
+    return learner_address(settings)
+
+
 def port_number(value: object) -> int:
     """A port given in code (0: any free one); anything else is a UsageError saying so."""
     text = str(value).strip() if isinstance(value, (int, str)) else ""
@@ -107,7 +119,9 @@ class CallbackServer:
     ``instruction`` and gives every other path to your app (notebook 05's voice routes).
 
     Without ``port`` it is this kernel's default server: any free port (or
-    TASKROUTER_CALLBACK_PORT), and starting another default server stops this one.
+    TASKROUTER_CALLBACK_PORT), and starting another default server stops this one. Without
+    ``host`` it listens on loopback, or in a workshop seat on the address the room's sandbox
+    calls back (``default_host``).
     """
 
     def __init__(
@@ -115,7 +129,7 @@ class CallbackServer:
         instruction: Mapping[str, Any] | Callable[[Callback], Any] | None = None,
         *,
         port: int | None = None,
-        host: str = "127.0.0.1",
+        host: str | None = None,
         auth_token: str | None = None,
         verify_signatures: bool = True,
         app: WSGIApp | None = None,
@@ -126,7 +140,7 @@ class CallbackServer:
         # routes) it gets every path the kit's callback routes do not take, on the same port
         # (one tunnel in live mode).
         self._beside_kit = app is not None and instruction is not None
-        self.host = host
+        self.host = default_host() if host is None else host
         self._requested_port = default_port() if port is None else port_number(port)
         # which earlier server this one replaces: the kernel's default one, or one on a port
         self._slot: object = (
