@@ -25,9 +25,11 @@ import multiprocessing
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -119,7 +121,13 @@ def start_profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     command = [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format",
                "raw", "--duration", str(PROFILE_SECONDS), "--output", str(out)]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # --duration counts samples, and on a loaded machine py-spy falls behind its rate and runs
+    # for minutes: Ctrl-C it (it writes what it has) when the wall-clock seconds are up
+    stop = threading.Timer(PROFILE_SECONDS, spy_process.send_signal, (signal.SIGINT,))
+    stop.daemon = True
+    stop.start()
+    return spy_process
 
 
 def profile_summary(path: Path, top: int = 25) -> dict[str, Any]:
