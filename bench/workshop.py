@@ -24,8 +24,12 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -41,6 +45,7 @@ from .stats import percentile
 
 ROUND_TIMEOUT = 30.0
 HUMAN_PAUSE = (5.0, 15.0)  # seconds a learner takes between two runs of the cell
+PROFILE_SECONDS = 10  # the burst, and the human pace's first seconds
 
 
 def cpu_seconds(pid: int) -> float:
@@ -53,17 +58,16 @@ def one_round(qs: Any, server: CallbackServer) -> dict[str, Any]:
     task = qs.create_task(selected_language="en")
     flipped = time.time()
     qs.set_activity("Bob", "Idle")
-    deadline = time.monotonic() + ROUND_TIMEOUT
-    assigned_at = None
-    while assigned_at is None and time.monotonic() < deadline:
-        for record in server.requests.snapshot():
-            params = record.params
-            if (
-                params.get("EventType") == "reservation.accepted"
-                and params.get("TaskSid") == task.sid
-            ):
-                assigned_at = record.time
-        time.sleep(0.002)
+    # a condition variable, not polling: 100 seats polling every 2 ms took CPU the sandbox
+    # needed during the burst (and a learner's kernel does not poll either)
+    record = server.requests.wait_for(
+        lambda r: (
+            r.params.get("EventType") == "reservation.accepted"
+            and r.params.get("TaskSid") == task.sid
+        ),
+        ROUND_TIMEOUT,
+    )
+    assigned_at = None if record is None else record.time
     accepted = [r for r in qs.reservations(task.sid) if r.reservation_status == "accepted"]
     if assigned_at is not None:
         qs.ws.tasks(task.sid).update(assignment_status="completed", reason="bench")
@@ -110,7 +114,54 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(seats: int, human_seconds: float) -> dict[str, Any]:
+def start_profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the room's sandbox for the burst's first ``PROFILE_SECONDS``: collapsed stacks
+    (a stack and its sample count per line), summarised by :func:`profile_summary`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format",
+               "raw", "--duration", str(PROFILE_SECONDS), "--output", str(out)]  # fmt: skip
+    spy_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # --duration counts samples, and on a loaded machine py-spy falls behind its rate and runs
+    # for minutes: Ctrl-C it (it writes what it has) when the wall-clock seconds are up
+    stop = threading.Timer(PROFILE_SECONDS, spy_process.send_signal, (signal.SIGINT,))
+    stop.daemon = True
+    stop.start()
+    return spy_process
+
+
+def profile_summary(path: Path, top: int = 25) -> dict[str, Any]:
+    """The share of busy samples under each function (inclusive), for the findings."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}  # the leaf frame: where the CPU itself went
+    busy = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if any(idle in frames[-1] for idle in ("wait (threading", "select (", "accept (",
+                                                 "_recv_into", "readinto (socket")):  # fmt: skip
+            continue  # an idle thread waiting, not CPU
+        busy += int(count)
+        own[name(frames[-1])] = own.get(name(frames[-1]), 0) + int(count)
+        for frame in {name(f) for f in frames}:
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+
+    def shares(counts: dict[str, int]) -> dict[str, float]:
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:top]
+        return {frame: round(n / max(busy, 1), 3) for frame, n in ranked}
+
+    return {"busy_samples": busy, "inclusive_share": shares(inclusive), "self_share": shares(own)}
+
+
+def name(frame: str) -> str:
+    """``function (file:line)`` -> ``function (file)``: one entry per function."""
+    function, _, where = frame.partition(" (")
+    return f"{function} ({where.rsplit(':', 1)[0]})" if where else function
+
+
+def run(seats: int, human_seconds: float, profile: Path | None = None) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp, RoomProcess(Path(tmp) / "room", seats) as room:
         assert room.process is not None
@@ -125,10 +176,13 @@ def run(seats: int, human_seconds: float) -> dict[str, Any]:
             child.start()
         shared_until.value = time.time() + human_seconds + 5
         start.wait(timeout=300)  # every seat built its workspace: the burst starts now
+        spy = None if profile is None else start_profile(room.process.pid, profile)
         cpu_start = cpu_seconds(room.process.pid)
         shared_until.value = time.time() + human_seconds
         outs = [results.get(timeout=human_seconds + 300) for _ in children]
         cpu_total = cpu_seconds(room.process.pid) - cpu_start
+        if spy is not None:
+            spy.wait(timeout=PROFILE_SECONDS + 60)
         for child in children:
             child.join(timeout=30)
     burst = summarise([r for o in outs for r in o["burst"]])
@@ -152,8 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seats", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60.0, help="the human-pace phase")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the room during the burst, to here"
+    )
     args = parser.parse_args(argv)
-    result = run(args.seats, args.seconds)
+    result = run(args.seats, args.seconds, args.profile)
+    if args.profile is not None and args.profile.exists():
+        result["profile"] = profile_summary(args.profile)
     text = json.dumps(result, indent=1, default=str)
     print(text)
     if args.out is not None:

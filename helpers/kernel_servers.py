@@ -19,6 +19,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .config import notebook_path, read_settings
 
@@ -114,8 +115,9 @@ def entries() -> list[ServerEntry]:
 
 def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
     """Ask another kernel's server to stop; True when it said yes (or is already gone)."""
+    host = _host(entry)
     request = urllib.request.Request(
-        f"http://127.0.0.1:{entry.port}{STOP_PATH}",
+        f"http://{host}:{entry.port}{STOP_PATH}",
         method="POST",
         headers={STOP_HEADER: entry.token},
         data=b"",
@@ -124,9 +126,9 @@ def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             stopped = bool(response.status == 202)
     except OSError:  # refused: nothing listens there any more
-        stopped = not _listening(entry.port)
+        stopped = not _listening(host, entry.port)
     deadline = time.monotonic() + timeout
-    while stopped and _listening(entry.port):  # it stops on its own thread: wait for the port
+    while stopped and _listening(host, entry.port):  # it stops on its own thread: wait for the port
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -136,9 +138,15 @@ def stop_remote(entry: ServerEntry, timeout: float = 5.0) -> bool:
     return stopped
 
 
-def _listening(port: int) -> bool:
+def _host(entry: ServerEntry) -> str:
+    """Where the server listens: loopback, or a workshop seat's network address."""
+    return urlsplit(entry.url).hostname or "127.0.0.1"
+
+
+def _listening(host: str, port: int) -> bool:
     import socket
 
-    with socket.socket() as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0

@@ -13,6 +13,8 @@ Learners re-run cells, interrupt and restart kernels, so the server is built to 
 * every running server is also recorded for other kernels (``kernel_servers``), so notebook
   99 sees and stops the servers of every notebook, not only its own;
 * werkzeug's ``make_server`` on a *daemon* thread (a non-daemon thread delays kernel restarts);
+* HTTP/1.1 keep-alive (``helpers.keepalive``): werkzeug alone closes the connection after every
+  callback, a TCP connect and a new thread each time;
 * ``stop()`` shuts down the accept loop, closes kept-alive connections (their handler threads
   would otherwise linger) and the listening socket, so the port is free at once;
 * TCP_NODELAY on every connection (else Nagle + delayed ACK add ~40 ms per callback);
@@ -26,11 +28,11 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from twilio.rest import Client
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import kernel_servers
 from ._html import escape
@@ -44,6 +46,7 @@ from .callbacks import (
 )
 from .config import load_settings, read_settings
 from .errors import CallbackServerError, UsageError
+from .keepalive import KeepAliveHandler, open_connections
 from .learner_app import Recorder, WSGIApp
 
 KIT_PATHS = (ASSIGNMENT_PATH, EVENTS_PATH, "/health")  # the kit's routes beside your app's
@@ -67,38 +70,21 @@ class _LiveLog(RequestLog):
                 listener()
 
 
-class _Tracked(Protocol):
-    """The werkzeug server, with the kept-alive connections ``stop()`` must close."""
-
-    _kit_connections: dict[socket.socket, threading.Thread]
-
-
-def _connections(server: object) -> dict[socket.socket, threading.Thread]:
-    return cast(_Tracked, server)._kit_connections
-
-
-class _Handler(WSGIRequestHandler):
-    """Quiet, Nagle-free, and tracked so ``stop()`` can close kept-alive connections."""
-
-    disable_nagle_algorithm = True  # StreamRequestHandler sets TCP_NODELAY
-    timeout = 60  # an idle kept-alive connection's thread ends after a minute anyway
-
-    def setup(self) -> None:
-        super().setup()
-        _connections(self.server)[self.connection] = threading.current_thread()
-
-    def finish(self) -> None:
-        _connections(self.server).pop(self.connection, None)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        """Silenced: werkzeug's request log must not land in notebook cells."""
-
-
 def default_port() -> int:
     """``TASKROUTER_CALLBACK_PORT`` (environment or ``.env``) when set, else 0: any free port."""
     return read_settings().callback_port
+
+
+def default_host() -> str:
+    """Loopback; in a workshop seat (``TASKROUTER_SEAT``), this machine's address as the room's
+    sandbox reaches it (``TASKROUTER_CALLBACK_HOST``, else the interface routing to the room),
+    so the notebooks' own ``CallbackServer()`` and ``serve(app)`` work unchanged in a room."""
+    settings = read_settings()
+    if not settings.seat:
+        return "127.0.0.1"
+    from .workshop import learner_address
+
+    return learner_address(settings)
 
 
 def port_number(value: object) -> int:
@@ -133,7 +119,9 @@ class CallbackServer:
     ``instruction`` and gives every other path to your app (notebook 05's voice routes).
 
     Without ``port`` it is this kernel's default server: any free port (or
-    TASKROUTER_CALLBACK_PORT), and starting another default server stops this one.
+    TASKROUTER_CALLBACK_PORT), and starting another default server stops this one. Without
+    ``host`` it listens on loopback, or in a workshop seat on the address the room's sandbox
+    calls back (``default_host``).
     """
 
     def __init__(
@@ -141,7 +129,7 @@ class CallbackServer:
         instruction: Mapping[str, Any] | Callable[[Callback], Any] | None = None,
         *,
         port: int | None = None,
-        host: str = "127.0.0.1",
+        host: str | None = None,
         auth_token: str | None = None,
         verify_signatures: bool = True,
         app: WSGIApp | None = None,
@@ -152,7 +140,7 @@ class CallbackServer:
         # routes) it gets every path the kit's callback routes do not take, on the same port
         # (one tunnel in live mode).
         self._beside_kit = app is not None and instruction is not None
-        self.host = host
+        self.host = default_host() if host is None else host
         self._requested_port = default_port() if port is None else port_number(port)
         # which earlier server this one replaces: the kernel's default one, or one on a port
         self._slot: object = (
@@ -217,9 +205,9 @@ class CallbackServer:
                     app = self._stoppable(self._wsgi_app())
                     server = make_server(
                         self.host, sock.getsockname()[1], app, threaded=True,
-                        request_handler=_Handler, fd=sock.fileno(),
+                        request_handler=KeepAliveHandler, fd=sock.fileno(),
                     )  # fmt: skip
-                    cast(_Tracked, server)._kit_connections = {}
+                    open_connections(server)
                     server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
                     thread = threading.Thread(
                         target=server.serve_forever,
@@ -327,7 +315,7 @@ class CallbackServer:
             if thread is not None and thread.is_alive():
                 server.shutdown()  # returns once the accept loop has ended
             server.server_close()
-            connections = dict(_connections(server))
+            connections = dict(open_connections(server))
             for connection in connections:  # wakes handler threads waiting on keep-alive
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)

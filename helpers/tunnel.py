@@ -54,7 +54,8 @@ def expose(
 
     Sandbox mode: ``http://127.0.0.1:PORT`` (unless ``tunnel=True`` or TASKROUTER_TUNNEL=1).
     Live mode (or a forced tunnel): an ngrok tunnel's public URL, reused when this kernel
-    already has one.
+    already has one. A workshop seat (``TASKROUTER_SEAT``): the server's URL on this machine's
+    address, once the room's sandbox has called it (``helpers.workshop.expose``).
     The URL is recorded on the server (given, or found by port) so that it checks signatures
     against the URL TaskRouter calls.
     """
@@ -65,6 +66,8 @@ def expose(
         port = port_number(port_or_server)
         server = running_server(port)
     settings = settings or load_settings()
+    if settings.seat and not (settings.live or settings.tunnel or tunnel):
+        return _expose_to_the_room(port, server, settings)
     if not _listening(port):
         raise TunnelError(
             f"Nothing is listening on port {port}, so there is nothing to expose",
@@ -82,6 +85,18 @@ def expose(
         with _lock:
             server.public_url = url
     return url
+
+
+def _expose_to_the_room(port: int, server: CallbackServer | None, settings: Settings) -> str:
+    from . import workshop
+
+    if server is None:
+        raise TunnelError(
+            f"No callback server of this notebook listens on port {port}",
+            "start it here first: server = helpers.CallbackServer().start() (or "
+            "helpers.serve(app)), then helpers.expose(server)",
+        )
+    return workshop.expose(server, settings)
 
 
 def close_tunnels() -> None:

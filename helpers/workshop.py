@@ -4,14 +4,17 @@ The facilitator hands each learner a line ``TASKROUTER_SEAT=http://AC…:TOKEN@H
 it in the kit's ``.env``, or run ``TASKROUTER_SEAT=… make lab``). Then ``helpers.connect()``
 talks to the room's sandbox as that seat, and callbacks come back to this machine:
 
-    server = helpers.workshop.callback_server().start()  # listens on this machine's address
-    url = helpers.workshop.expose(server)                 # the room calls it once to check
+    server = helpers.serve(app)  # or CallbackServer().start(): listens on this machine's address
+    helpers.expose(server)       # the room calls it once to check, then it is the server's URL
 
-``expose`` asks the room's sandbox to call the server (``POST /_sandbox/workshop/check-callback``,
-signed with the seat's token like its callbacks) and raises with the fix when it cannot:
-a firewall, the wrong interface, or the wrong port. A port already taken on this machine is
-refused when the server starts, with its own fix. ``TASKROUTER_CALLBACK_HOST`` names the
-address to listen on when the one found (the interface that routes to the room) is not it.
+The notebooks' own calls follow the seat (``server.default_host``, ``tunnel.expose``), so they
+run unchanged in a room; ``callback_server()`` and ``expose()`` here do the same with explicit
+settings. ``expose`` asks the room's sandbox to call the server
+(``POST /_sandbox/workshop/check-callback``, signed with the seat's token like its callbacks)
+and raises with the fix when it cannot: a firewall, the wrong interface, or the wrong port.
+A port already taken on this machine is refused when the server starts, with its own fix.
+``TASKROUTER_CALLBACK_HOST`` names the address to listen on when the one found (the interface
+that routes to the room) is not it.
 """
 
 from __future__ import annotations
@@ -149,8 +152,8 @@ def expose(server: CallbackServer, settings: Settings | None = None) -> str:
     if server.host in ("127.0.0.1", "localhost", "::1"):
         raise WorkshopError(
             f"The callback server listens on {server.host}: only this machine reaches it",
-            "start it with helpers.workshop.callback_server(), which listens on your "
-            "network address",
+            "start it without host= (helpers.CallbackServer() or helpers.serve(app)): in a "
+            "workshop seat it listens on your network address",
         )
     answer = check_path(server, settings)
     if not answer["reachable"]:
