@@ -143,11 +143,13 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def query_events(
-        self, where: str, params: Iterable[Any], limit: int | None = None
+        self, where: str, params: Iterable[Any], limit: int | None = None, offset: int = 0
     ) -> list[dict[str, Any]]:
+        """Event rows matching ``where``, oldest first; ``limit``/``offset`` page in SQL, so a
+        page decodes only its own rows (a day of events is tens of thousands)."""
         sql = f"SELECT data FROM events WHERE {where} ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        if limit is not None or offset:
+            sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
         with self.lock:  # one connection: never read another thread's uncommitted rows
             rows = self._db.execute(sql, tuple(params)).fetchall()
         return [json.loads(row[0]) for row in rows]
