@@ -7,6 +7,8 @@ session machinery costs about 1 ms of CPU per call, more than the sandbox spends
 returning a ``twilio.http.response.Response``) over a single persistent connection, so
 everything above it — the SDK's resources, parameters, parsing and errors — stays the real SDK.
 It rewrites URLs with the kit's client, so a non-TaskRouter host is refused the same way.
+``headers_for_next`` (the driver's clock) may add headers to each request: a pending clock
+move travels that way (``X-Sandbox-Advance``, see ``clock.py``). ``requests`` counts the calls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import base64
 import http.client
 import logging
 import urllib.parse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twilio.http import HttpClient
@@ -28,13 +31,17 @@ if TYPE_CHECKING:
 
 # A keep-alive connection the server has closed fails before the request is read: safe to send
 # once more. Anything else (a timeout, a reset mid-answer) is raised, never retried.
+Headers = Callable[[], dict[str, str]]  # extra headers for the next request
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 class KeepAliveHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untyped
-    def __init__(self, sandbox: SandboxHttpClient, timeout: float = 60.0) -> None:
+    def __init__(self, sandbox: SandboxHttpClient, timeout: float = 60.0,
+                 headers_for_next: Headers | None = None) -> None:  # fmt: skip
         super().__init__(logging.getLogger("twilio.http_client"), False)
         self._sandbox = sandbox
+        self._headers_for_next = headers_for_next
+        self.requests = 0
         target = urllib.parse.urlsplit(sandbox.target)
         self._host, self._port = target.hostname or "127.0.0.1", target.port or 80
         self._timeout = timeout
@@ -59,6 +66,9 @@ class KeepAliveHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untype
                 {k: v for k, v in data.items() if v is not None}, doseq=True
             )
             sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if self._headers_for_next is not None:
+            sent.update(self._headers_for_next())  # once: a resend carries the same move
+        self.requests += 1
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = http.client.HTTPConnection(
@@ -87,7 +97,7 @@ class KeepAliveHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untype
             self._connection = None
 
 
-def driver_client(client: Client) -> Client:
+def driver_client(client: Client, headers_for_next: Headers | None = None) -> Client:
     """A client for the same sandbox and account as ``client``, on the keep-alive transport."""
     assert talks_to_sandbox(client)
     from .. import client as kit_client
@@ -96,5 +106,5 @@ def driver_client(client: Client) -> Client:
     # whichever sandbox client came in (the kit's, or the pytest plugin's).
     mapper = kit_client.SandboxHttpClient(client.http_client.target)
     return Client(client.username, client.password,
-                  http_client=KeepAliveHttpClient(mapper),
+                  http_client=KeepAliveHttpClient(mapper, headers_for_next=headers_for_next),
                   environment=ISOLATED_ENV)  # fmt: skip
