@@ -162,11 +162,7 @@ class Store:
                 raise ValueError(f"not event_data field names: {data_fields!r}")
             paths = [f"json_extract(data, '$.event_data.{f}')" for f in data_fields]
             columns = ", ".join(["event_type", "json_extract(data, '$.event_date_ms')", *paths])
-        sql = f"SELECT {columns} FROM events WHERE {where} ORDER BY seq"
-        if limit is not None or offset:
-            sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
-        with self.lock:  # one connection: never read another thread's uncommitted rows
-            rows = self._db.execute(sql, tuple(params)).fetchall()
+        rows = self._select_events(columns, where, params, limit, offset)
         if data_fields is None:
             return [json.loads(row[0]) for row in rows]
         return [
@@ -174,6 +170,22 @@ class Store:
              "event_data": dict(zip(data_fields, row[2:], strict=True))}
             for row in rows
         ]  # fmt: skip
+
+    def query_event_texts(
+        self, where: str, params: Iterable[Any], limit: int | None = None, offset: int = 0
+    ) -> list[str]:
+        """Like :meth:`query_events`, each row as its stored JSON text (not decoded): a list
+        page can carry it as it is."""
+        return [row[0] for row in self._select_events("data", where, params, limit, offset)]
+
+    def _select_events(
+        self, columns: str, where: str, params: Iterable[Any], limit: int | None, offset: int
+    ) -> list[Any]:
+        sql = f"SELECT {columns} FROM events WHERE {where} ORDER BY seq"
+        if limit is not None or offset:
+            sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
+        with self.lock:  # one connection: never read another thread's uncommitted rows
+            return self._db.execute(sql, tuple(params)).fetchall()
 
     # -- writes --------------------------------------------------------------------------
 

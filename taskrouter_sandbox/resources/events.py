@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .. import wire
@@ -43,12 +44,15 @@ def list_events(ctx: Context, WorkspaceSid: str) -> Response:
             where.append(f"{column} = ?")
             params.append(value)
     # One page (and one row more, to know whether a next page exists) read in SQL: decoding
-    # every matching event for each page made reading a day's events quadratic.
+    # every matching event for each page made reading a day's events quadratic. The stored
+    # rows are the events' JSON already: spliced into the page as they are, not decoded and
+    # encoded again (a day's events are tens of thousands).
     size, offset = ctx.query.paging()
-    rows = ctx.store.query_events(" AND ".join(where), params, limit=size + 1, offset=offset)
-    body = wire.page("events", f"{ws_path(WorkspaceSid)}/Events", rows[:size],
+    rows = ctx.store.query_event_texts(" AND ".join(where), params, limit=size + 1, offset=offset)
+    page = wire.page("events", f"{ws_path(WorkspaceSid)}/Events", [],
                      offset + len(rows), size, offset, ctx.request.query)  # fmt: skip
-    return ok(body)
+    body = f'{{"events": [{",".join(rows[:size])}], "meta": {json.dumps(page["meta"])}}}'
+    return Response(200, body.encode())
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Events/{Sid}")
