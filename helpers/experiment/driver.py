@@ -185,8 +185,8 @@ class Driver:
         before = self.now
         self.now = at
         crossed = bool(self._boundaries) and self._crossed(before, at)
-        # When a step may have timed out, the clock request is made even with nothing to move:
-        # it fires every due timer before it answers, so the look-up that follows sees them.
+        # When a step may have timed out, the move is sent even with nothing to move (0 s): it
+        # fires every due timer before the look-up that carries it is answered.
         self.clock.advance_to(self.run_.start + at, force=crossed)
         if crossed:
             self._reserved_by_timers()
