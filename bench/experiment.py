@@ -8,7 +8,8 @@ Spanish callers, lognormal talk time (mean 140 s), 10 s wrap-up, exponential pat
 It runs in a fresh sandbox process; the figures:
 
 * wall seconds of the simulated day (driver + sandbox, results not included) and of reading the
-  results back (Events and cumulative statistics), tasks per second of wall time, API requests;
+  results back (Events and cumulative statistics), tasks per second of wall time, API requests
+  (every request of the day: clock moves ride on the SDK calls, ``X-Sandbox-Advance``);
 * the sandbox's share of the cost: CPU seconds (user + system, ``/proc/<pid>/stat``) of the
   sandbox process and of the bench process (the driver: SDK calls, JSON) over the day.
 
@@ -75,7 +76,8 @@ def run(hours: float = 8.0, per_hour: float = 625.0, crew: int = 30,
             return {
                 "hours": hours, "per_hour": per_hour, "agents": crew, "tasks": tasks,
                 "day_s": day_s, "read_s": read_s, "tasks_per_s": tasks / day_s,
-                "requests": outcome.requests, "ms_per_request": day_s / outcome.requests * 1000,
+                "requests": outcome.requests, "requests_per_task": outcome.requests / tasks,
+                "ms_per_request": day_s / outcome.requests * 1000,
                 "sandbox_cpu_s": sandbox_cpu, "bench_cpu_s": bench_cpu,
                 "sandbox_share": sandbox_cpu / (sandbox_cpu + bench_cpu),
                 "rss_mb": rss_mb(pid), "answered": f.answered, "abandoned": f.abandoned,

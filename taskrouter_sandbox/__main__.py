@@ -54,6 +54,7 @@ control plane (Basic auth with the sandbox's credentials, except health):
   workshop (facilitator only; POSTs need X-Workshop-Action: 1): GET /_sandbox/workshop (page),
   GET /_sandbox/workshop/status, POST /_sandbox/workshop/seats/N/reset,
   POST /_sandbox/workshop/reset; a seat: POST /_sandbox/workshop/check-callback (Url=...)
+  any request may carry X-Sandbox-Advance: seconds (main account): the clock moves first
 
 event bridge: `serve` also serves the TaskRouter JS SDK's event bridge on loopback
 (--event-bridge-port, default 0 = a free port; see docs/event-bridge.md).

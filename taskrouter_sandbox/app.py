@@ -89,7 +89,9 @@ class Sandbox:
         self.workshop: Any = None  # a workshop.room.Room when serving a room's seats
 
     def handle(self, request: Request) -> Response:
-        return self.router.dispatch(Context(self, request))
+        ctx = Context(self, request)
+        control_plane.advance_before(ctx)  # X-Sandbox-Advance: the clock first, then the call
+        return self.router.dispatch(ctx)
 
     def token_for(self, account_sid: str) -> str:
         return self.accounts[account_sid]

@@ -3,8 +3,15 @@
 The sandbox's time is the wall clock plus an offset that ``POST /_sandbox/clock`` increases
 (``GET /_sandbox/clock`` reports it). The driver reads the offset once, then keeps it itself:
 it is the only one moving the clock during a run, and the sandbox runs on this machine, so
-``time.time() + offset`` is the sandbox's "now" without a request. One keep-alive connection
-carries every advance (a new TCP connection per event would cost more than the event).
+``time.time() + offset`` is the sandbox's "now" without a request.
+
+A move is not sent on its own: :meth:`SandboxClock.advance_to` records where the sandbox must
+be, and the driver's next SDK call carries it in the ``X-Sandbox-Advance`` header
+(:meth:`SandboxClock.header`), which the sandbox applies — timers fired, in due order — before
+it handles the call, exactly as a ``POST /_sandbox/clock`` sent just before. Almost every event
+of a day is a clock move followed by a call, so this saves a request per event. A move no call
+follows (the end of the day) is sent by :meth:`SandboxClock.flush`, on one keep-alive
+connection.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from twilio.rest import Client
 from ..client import talks_to_sandbox
 from ..errors import KitError, SandboxError
 
+ADVANCE_HEADER = "X-Sandbox-Advance"
 LIVE_HINT = (
     "run it in sandbox mode (the default: unset TASKROUTER_MODE, or pass helpers.connect() "
     "without live settings); to try the same workflow on Twilio, create it there with "
@@ -43,6 +51,8 @@ class SandboxClock:
         self._headers = {"Authorization": f"Basic {token}",
                          "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
         self._connection: http.client.HTTPConnection | None = None
+        self._target: float | None = None  # where the sandbox must be by the next request
+        self.requests = 0  # moves sent on their own (flush)
         self.offset = float(self._call("GET", "/_sandbox/clock")["offset"])
 
     def _call(self, method: str, path: str, form: dict[str, str] | None = None) -> Any:
@@ -67,17 +77,35 @@ class SandboxClock:
         raise AssertionError("unreachable")
 
     def now(self) -> float:
+        """The sandbox's time, once the moves already sent have reached it."""
         return time.time() + self.offset
 
-    def advance_to(self, when: float, force: bool = False) -> bool:
-        """Move the sandbox to ``when`` (epoch seconds) unless it is already there; fires
-        every timer that falls due before it returns. ``force``: ask even when there is nothing
-        to move (``Advance=0``), to fire the timers that are due now."""
-        delta = max(when - self.now(), 0.0)
-        if delta <= 0.0005 and not force:
-            return False
-        self._call("POST", "/_sandbox/clock", {"Advance": f"{delta:.6f}"})
+    def advance_to(self, when: float, force: bool = False) -> None:
+        """The sandbox must be at ``when`` (epoch seconds) by the next request, unless it is
+        already there. ``force``: move even when there is nothing to move (an advance of 0), to
+        fire the timers that are due now before that request."""
+        if force or when - self.now() > 0.0005:
+            self._target = when if self._target is None else max(self._target, when)
+
+    def header(self) -> dict[str, str]:
+        """The pending move as a header for the request about to be sent (empty if none);
+        from here on the move counts as made."""
+        if self._target is None:
+            return {}
+        delta = max(self._target - self.now(), 0.0)
+        self._target = None
         self.offset += delta
+        return {ADVANCE_HEADER: f"{delta:.6f}"}
+
+    def flush(self) -> bool:
+        """Send a pending move on its own ``POST /_sandbox/clock``; True if one was sent."""
+        if self._target is None:
+            return False
+        delta = max(self._target - self.now(), 0.0)
+        self._call("POST", "/_sandbox/clock", {"Advance": f"{delta:.6f}"})
+        self._target = None
+        self.offset += delta
+        self.requests += 1
         return True
 
     def close(self) -> None:

@@ -90,7 +90,9 @@ class Driver:
     def __init__(self, client: Client, scenario: Scenario, design: Design,
                  sample_every: float | None = 300.0) -> None:  # fmt: skip
         self.clock = SandboxClock(client)  # refuses a live client before anything is sent
-        self.client = driver_client(client)  # the same SDK, a lighter transport (transport.py)
+        # The same SDK on a lighter transport (transport.py); each call carries the clock's
+        # pending move (clock.py), so a move costs no request of its own.
+        self.client = driver_client(client, headers_for_next=self.clock.header)
         self.scenario, self.design = scenario, design
         self.sample_every = sample_every
         self._heap: list[tuple[float, int, str, Any]] = []
@@ -136,6 +138,7 @@ class Driver:
     def run(self) -> Run:
         started = time.perf_counter()
         run = self.run_ = self._setup()
+        sent_before = self.client.http_client.requests
         self.calls = [CallState(c) for c in self.scenario.calls()]
         run.calls = self.calls
         self.by_task: dict[str, CallState] = {}
@@ -161,7 +164,9 @@ class Driver:
             self._move_to(at)
             handlers[kind](key)
         self._close_day()
+        self.clock.flush()  # a move no call followed: the day's end is where the clock is
         run.end = self.clock.now()
+        run.requests = self.client.http_client.requests - sent_before + self.clock.requests
         run.wall_seconds = time.perf_counter() - started
         self.clock.close()
         self.client.http_client.close()
@@ -180,10 +185,9 @@ class Driver:
         before = self.now
         self.now = at
         crossed = bool(self._boundaries) and self._crossed(before, at)
-        # When a step may have timed out, the clock request is made even with nothing to move:
-        # it fires every due timer before it answers, so the look-up that follows sees them.
-        if self.clock.advance_to(self.run_.start + at, force=crossed):
-            self.run_.requests += 1
+        # When a step may have timed out, the move is sent even with nothing to move (0 s): it
+        # fires every due timer before the look-up that carries it is answered.
+        self.clock.advance_to(self.run_.start + at, force=crossed)
         if crossed:
             self._reserved_by_timers()
 
@@ -198,7 +202,6 @@ class Driver:
     def _arrive(self, state: CallState) -> None:
         task = self.ws.tasks.create(workflow_sid=self.run_.workflow_sid,
                                     attributes=json.dumps(state.call.attributes))  # fmt: skip
-        self.run_.requests += 1
         state.task_sid, state.status = task.sid, "waiting"
         state.entered = self.clock.now() - self.run_.start
         self.waiting[state.call.index] = state
@@ -209,21 +212,18 @@ class Driver:
             self._pending_for_task(state)
 
     def _pending_for_task(self, state: CallState) -> None:
-        self.run_.requests += 1
         for r in self.ws.tasks(state.task_sid).reservations.list(reservation_status="pending"):
             self._reserved(state, r.sid, r.worker_sid)
 
     def _pending_for_agent(self, agent: AgentState) -> None:
         if not self.waiting:
             return  # nobody is waiting without a reservation: a free agent gets nothing
-        self.run_.requests += 1
         for r in self.ws.workers(agent.sid).reservations.list(reservation_status="pending"):
             state = self.by_task.get(r.task_sid)
             if state is not None and state.reservation_sid != r.sid:
                 self._reserved(state, r.sid, r.worker_sid)
 
     def _reserved_by_timers(self) -> None:
-        self.run_.requests += 1
         for task in self.ws.tasks.list(assignment_status=["reserved"]):
             state = self.by_task.get(task.sid)
             if state is not None and state.status == "waiting":
@@ -246,7 +246,6 @@ class Driver:
         self.ws.tasks(state.task_sid).reservations(reservation_sid).update(
             reservation_status="accepted"
         )
-        self.run_.requests += 1
         state.status = "talking"
         self._push(self.now + state.call.handle, "talk_end", state)
 
@@ -255,7 +254,6 @@ class Driver:
             self._finish(state)
             return
         self.ws.tasks(state.task_sid).update(assignment_status="wrapping")
-        self.run_.requests += 1
         state.status = "wrapping"
         self._push(self.now + state.call.wrap_up, "wrap_end", state)
 
@@ -264,7 +262,6 @@ class Driver:
         if agent.leaving and agent.load == 1:
             self._offline(agent)  # first, or completing would route her the next caller
         self.ws.tasks(state.task_sid).update(assignment_status="completed", reason="call ended")
-        self.run_.requests += 1
         state.status = "done"
         self._freed(agent)
 
@@ -281,7 +278,6 @@ class Driver:
         # Already canceled when the design's last step timed out: the caller is gone either way.
         with contextlib.suppress(TwilioRestException):
             self.ws.tasks(state.task_sid).update(assignment_status="canceled", reason=HANGUP)
-        self.run_.requests += 1
         was_reserved, state.status = state.status == "reserved", "abandoned"
         self.waiting.pop(state.call.index, None)
         if was_reserved:
@@ -290,7 +286,6 @@ class Driver:
     def _shift_start(self, name: str) -> None:
         agent = self.agents[name]
         self.ws.workers(agent.sid).update(activity_sid=self.available)
-        self.run_.requests += 1
         agent.on_shift, agent.leaving = True, False
         self._pending_for_agent(agent)
 
@@ -303,12 +298,10 @@ class Driver:
 
     def _offline(self, agent: AgentState) -> None:
         self.ws.workers(agent.sid).update(activity_sid=self.offline)
-        self.run_.requests += 1
         agent.on_shift = False
 
     def _sample(self, _: Any) -> None:
         stats = self.ws.real_time_statistics().fetch()
-        self.run_.requests += 1
         self.run_.samples.append({"at": self.now, "tasks_by_status": dict(stats.tasks_by_status),
                                   "longest_waiting": stats.longest_task_waiting_age})  # fmt: skip
 

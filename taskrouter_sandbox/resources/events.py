@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from .. import wire
 from ..api_errors import NotFound
 from ..router import Context, Response, Routes, ok
-from .common import list_response, workspace_of, ws_path
+from .common import workspace_of, ws_path
 
 routes = Routes()
 DEFAULT_MINUTES = 15
@@ -41,8 +43,16 @@ def list_events(ctx: Context, WorkspaceSid: str) -> Response:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    rows = ctx.store.query_events(" AND ".join(where), params)
-    return list_response(ctx, "events", f"{ws_path(WorkspaceSid)}/Events", rows, lambda r: r)
+    # One page (and one row more, to know whether a next page exists) read in SQL: decoding
+    # every matching event for each page made reading a day's events quadratic. The stored
+    # rows are the events' JSON already: spliced into the page as they are, not decoded and
+    # encoded again (a day's events are tens of thousands).
+    size, offset = ctx.query.paging()
+    rows = ctx.store.query_event_texts(" AND ".join(where), params, limit=size + 1, offset=offset)
+    page = wire.page("events", f"{ws_path(WorkspaceSid)}/Events", [],
+                     offset + len(rows), size, offset, ctx.request.query)  # fmt: skip
+    body = f'{{"events": [{",".join(rows[:size])}], "meta": {json.dumps(page["meta"])}}}'
+    return Response(200, body.encode())
 
 
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Events/{Sid}")

@@ -81,6 +81,13 @@ TASK_COUNTS = {
 ENTERED = {"queue": "task-queue.entered", "workflow": "workflow.entered"}
 TASK_EVENTS = (*RESERVATION_COUNTS, *TASK_COUNTS, *ENTERED.values())
 ACTIVITY_UPDATE = "worker.activity.update"
+# The event_data fields the cumulative figures read: SQLite extracts just these (store.py).
+TASK_FIELDS = ("task_age", "task_queue_entered_date", "task_date_created", "task_queue_sid")
+WORKER_FIELDS = (
+    "worker_sid",
+    "worker_previous_activity_sid",
+    "worker_time_in_previous_activity_ms",
+)
 BULK_SID_KEYS = ("queueSids", "QueueSids", "TaskQueueSids", "task_queue_sids")
 BASE_KEYS = (
     "avg_task_acceptance_time", "start_time", "end_time", *RESERVATION_COUNTS.values(),
@@ -225,7 +232,10 @@ def _queue_realtime(
 def _events(
     ctx: Context, workspace_sid: str, q: Query, types: Iterable[str], **match: str
 ) -> list[dict[str, Any]]:
+    """Rows cut to ``event_type``, ``event_date_ms`` and the ``event_data`` fields the
+    figures read (the task's or the worker's, by ``types``)."""
     types = tuple(types)
+    fields = WORKER_FIELDS if ACTIVITY_UPDATE in types else TASK_FIELDS
     where = ["workspace_sid = ?", "event_date >= ?", "event_date <= ?"]
     where.append(f"event_type IN ({', '.join('?' * len(types))})")
     params: list[Any] = [workspace_sid, q.start, q.end, *types]
@@ -235,7 +245,7 @@ def _events(
     if q.channel is not None:  # worker.activity.update events belong to no channel
         where.append("(task_channel IS NULL OR task_channel = ?)")
         params.append(q.channel.unique_name)
-    return ctx.store.query_events(" AND ".join(where), params)
+    return ctx.store.query_events(" AND ".join(where), params, data_fields=fields)
 
 
 def _spread(values: list[float]) -> dict[str, int]:
@@ -309,7 +319,7 @@ def _activity_durations(
         ):
             continue
         ended = row["event_date_ms"] / 1000
-        spent = data.get("worker_time_in_previous_activity_ms", 0) / 1000
+        spent = (data.get("worker_time_in_previous_activity_ms") or 0) / 1000
         stints[data["worker_previous_activity_sid"]].append(ended - max(ended - spent, q.start))
     until = min(q.end, q.now)
     for worker in workers:  # the stint still running

@@ -112,3 +112,17 @@ def test_driver_transport_is_the_sdk_over_one_connection(client: Client) -> None
     assert error.value.status == 404
     with pytest.raises(SandboxError, match="only emulates TaskRouter"):
         fast.api.v2010.accounts.list()
+
+
+def test_driver_transport_follows_connection_close(client: Client) -> None:
+    # A refused credential makes the sandbox answer "Connection: close": the transport drops
+    # that connection and the next call opens a new one instead of failing on a dead socket.
+    transport = driver_client(client).http_client
+    url = "https://taskrouter.twilio.com/v1/Workspaces"
+    for _ in range(2):
+        refused = transport.request("GET", url, auth=(client.username, "not-the-token"))
+        assert refused.status_code == 401 and transport._connection is None
+    answer = transport.request("GET", url, auth=(client.username, client.password))
+    assert answer.status_code == 200 and transport._connection is not None
+    assert transport.requests == 3
+    transport.close()
