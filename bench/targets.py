@@ -62,10 +62,13 @@ def scale(r: dict[str, Any] | None) -> list[Row]:
                      f"{rates} per s",
                      verdict(slowest["assign_per_s"] >= 500)])  # fmt: skip
         largest = max(http, key=lambda x: x["tasks"])
-        rss = max(largest["rss_loaded_mb"], largest["rss_routed_mb"])
+        # The target is for waiting tasks (issue 20): RSS once they are all created and wait.
+        # After routing each task also has its reservation: reported beside it, not judged.
+        rss, routed = largest["rss_loaded_mb"], largest["rss_routed_mb"]
         full = largest["tasks"] >= 100_000
-        rows.append(["sandbox RSS at 100k tasks <= 150 MB",
-                     f"{rss:.0f} MB at {largest['tasks']:,} tasks",
+        rows.append(["sandbox RSS at 100k waiting tasks <= 150 MB",
+                     f"{rss:.0f} MB at {largest['tasks']:,} waiting tasks "
+                     f"({routed:.0f} MB once all are assigned, a reservation each)",
                      verdict(rss <= 150 if full else None)])  # fmt: skip
     per_event = r.get("per_event") or {}
     if per_event:
