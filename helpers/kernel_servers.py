@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ._pids import alive
 from .config import notebook_path, read_settings
 
 STOP_PATH = "/_kit/stop"
@@ -84,16 +85,6 @@ def unregister(port: int) -> None:
         _file(os.getpid(), port).unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def entries() -> list[ServerEntry]:
     """Every registered server whose kernel is alive, oldest first; stale files are removed."""
     found: list[ServerEntry] = []
@@ -105,7 +96,7 @@ def entries() -> list[ServerEntry]:
             entry = ServerEntry(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError):
             continue  # half-written by another kernel right now, or not ours: leave it
-        if _alive(entry.pid):
+        if alive(entry.pid):
             found.append(entry)
         else:  # the kernel died (restart, crash): its server died with it
             with contextlib.suppress(OSError):

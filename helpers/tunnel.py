@@ -26,11 +26,12 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from pyngrok import conf, ngrok, process
 from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokInstallError
 
+from ._pids import alive
 from .config import Settings, load_settings
 from .errors import TunnelError
 from .server import CallbackServer, port_number, running_server
@@ -162,7 +163,7 @@ def _open_tunnel(port: int, settings: Settings, timeout: float) -> str:
                 config, timeout, not running,
             )  # fmt: skip
         except TunnelError as error:
-            others = [e for e in _read_state(_state_path(settings)) if _alive(e.get("pid"))]
+            others = [e for e in _read_state(_state_path(settings)) if alive(e.get("pid"))]
             if "ERR_NGROK_108" not in error.message or not others:
                 raise
             pids = ", ".join(f"{e['pid']} (kernel {e.get('kernel_pid')})" for e in others)
@@ -307,7 +308,7 @@ def _write_state(path: Path, entries: list[dict[str, Any]]) -> None:
 
 
 def _remember(path: Path, pid: int, api_url: str | None) -> None:
-    entries = [e for e in _read_state(path) if e.get("pid") != pid and _alive(e.get("pid"))]
+    entries = [e for e in _read_state(path) if e.get("pid") != pid and alive(e.get("pid"))]
     entries.append({"pid": pid, "kernel_pid": os.getpid(), "api_url": api_url, "at": time.time()})
     _write_state(path, entries)
 
@@ -321,27 +322,13 @@ def _stop_stale_agents(path: Path) -> None:
     keep = []
     for entry in _read_state(path):
         pid, kernel = entry.get("pid"), entry.get("kernel_pid")
-        if not _alive(pid) or not _is_ngrok(pid):
+        if not alive(pid) or not _is_ngrok(pid):
             continue  # gone, or the pid now belongs to something else: never touch it
-        if kernel != os.getpid() and _alive(kernel):
+        if kernel != os.getpid() and alive(kernel):
             keep.append(entry)  # another live notebook's agent
             continue
         _terminate(pid)
     _write_state(path, keep)
-
-
-def _alive(pid: object) -> TypeGuard[int]:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # a zombie is dead, just not reaped yet
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def _is_ngrok(pid: Any) -> bool:
@@ -360,8 +347,8 @@ def _terminate(pid: int) -> None:
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 3
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if alive(pid):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
