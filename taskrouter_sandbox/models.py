@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -24,7 +26,8 @@ class Record:
     date_updated: float
 
     def to_row(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        shape = _shape(type(self))
+        return dict(zip(shape.names, shape.values(self), strict=False))  # same length
 
     @property
     def workspace(self) -> str:
@@ -228,11 +231,44 @@ def json_object(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+class _Shape:
+    """A record class's field names, their positions, and one C call reading all values:
+    ``touch`` and ``to_row`` run for every record of every write (``dataclasses.replace``
+    walked the fields in Python)."""
+
+    def __init__(self, cls: type[Record]) -> None:
+        self.names = tuple(f.name for f in dataclasses.fields(cls))
+        self.position = {name: i for i, name in enumerate(self.names)}
+        self.values: Callable[[Record], tuple[Any, ...]] = operator.attrgetter(*self.names)
+
+
+_SHAPES: dict[type[Record], _Shape] = {}
+
+
+def _shape(cls: type[Record]) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls)
+    return shape
+
+
 def touch(record: R, now: float, **changes: Any) -> R:
-    """A changed copy (records are never edited in place: readers may hold the old one)."""
-    if hasattr(record, "version"):
-        changes.setdefault("version", record.version + 1)
-    return dataclasses.replace(record, date_updated=now, **changes)
+    """A changed copy (records are never edited in place: readers may hold the old one);
+    what ``dataclasses.replace(record, date_updated=now, **changes)`` makes, with ``version``
+    one up for a record that has one."""
+    cls = type(record)
+    shape = _shape(cls)
+    values = list(shape.values(record))
+    position = shape.position
+    if "version" in position and "version" not in changes:
+        values[position["version"]] += 1
+    values[position["date_updated"]] = now
+    for name, value in changes.items():
+        index = position.get(name)
+        if index is None:
+            raise TypeError(f"{cls.__name__} has no field {name!r}")
+        values[index] = value
+    return cls(*values)
 
 
 def from_row(kind: str, row: dict[str, Any]) -> Record:

@@ -74,7 +74,21 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_GROUP = ("workspace_sid",)
 EMPTY: dict[str, Record] = {}  # what group() returns for no records; never written to
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per row
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=(",", ":")).encode``, the same text, calling the C encoder
+    directly (``encode`` builds a new one, with a dict for circular references, per call)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return json.JSONEncoder(separators=(",", ":")).encode
+    default = json.JSONEncoder().default  # raises TypeError, naming the type
+    encode = make(None, default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                  False, False, True)  # fmt: skip
+    return lambda value: "".join(encode(value, 0))
+
+
+_compact_json = _compact_encoder()  # records and event rows: never circular, all JSON types
 
 EVENT_COLUMNS = (
     "sid",
@@ -89,6 +103,8 @@ EVENT_COLUMNS = (
     "task_channel",
 )
 INSERT_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+INSERT_RECORD = "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)"
+DELETE_RECORD = "DELETE FROM records WHERE sid = ?"
 INSERT_EVENT = (
     f"INSERT INTO events (data, {', '.join(EVENT_COLUMNS)}) VALUES (?{', ?' * len(EVENT_COLUMNS)})"
 )
@@ -237,23 +253,26 @@ class Store:
         self, puts: dict[str, Record], deletes: dict[str, Record], events: list[dict[str, Any]]
     ) -> None:
         db = self._db
+        seqs = self._seq
         db.execute("BEGIN IMMEDIATE")
         try:
+            rows = []
             for sid, record in puts.items():
-                seq = self._seq.get(sid)
+                seq = seqs.get(sid)
                 if seq is None:
-                    seq = self._next_seq
+                    seq = seqs[sid] = self._next_seq
                     self._next_seq += 1
-                    self._seq[sid] = seq
-                db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
-                    (sid, record.kind, seq, _compact_json(record.to_row())),
-                )
-            for sid in deletes:
-                db.execute("DELETE FROM records WHERE sid = ?", (sid,))
-            for event in events:
-                index = tuple(event["index"].get(c) for c in EVENT_COLUMNS)
-                db.execute(INSERT_EVENT, (_compact_json(event["row"]), *index))
+                rows.append((sid, record.kind, seq, _compact_json(record.to_row())))
+            event_rows = [
+                (_compact_json(event["row"]), *map(event["index"].get, EVENT_COLUMNS))
+                for event in events
+            ]
+            if rows:  # one statement for all rows, not one per row
+                db.executemany(INSERT_RECORD, rows)
+            if deletes:
+                db.executemany(DELETE_RECORD, [(sid,) for sid in deletes])
+            if event_rows:
+                db.executemany(INSERT_EVENT, event_rows)
             if self._staged_meta:
                 db.executemany(INSERT_META, list(self._staged_meta.items()))
             db.execute("COMMIT")
