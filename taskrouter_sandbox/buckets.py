@@ -152,3 +152,60 @@ def chunked(records: dict[str, Record], seq: Callable[[str], int]) -> Mapping[st
     chunks = tuple(dict(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK))
     starts = tuple(seq(next(iter(chunk))) for chunk in chunks)
     return Bucket(chunks, starts, len(items))
+
+
+class Overlay(Mapping[str, Record]):
+    """A bucket as one transaction sees it before commit, without copying it: ``base`` with
+    the transaction's versions of some records (``changed``), some gone (``gone``) and new
+    ones at the end (``added``). The three are the transaction's state when it was made, so,
+    like the dict it replaces, it does not change while its reader writes."""
+
+    __slots__ = ("_added", "_base", "_changed", "_gone")
+
+    def __init__(self, base: Mapping[str, Record], changed: dict[str, Record],
+                 gone: set[str], added: dict[str, Record]) -> None:  # fmt: skip
+        self._base, self._changed, self._gone, self._added = base, changed, gone, added
+
+    def __getitem__(self, sid: str) -> Record:
+        if sid in self._gone:
+            raise KeyError(sid)
+        record = self._changed.get(sid) or self._added.get(sid)
+        return record if record is not None else self._base[sid]
+
+    def __contains__(self, sid: object) -> bool:
+        return sid not in self._gone and (sid in self._added or sid in self._base)
+
+    def __iter__(self) -> Iterator[str]:
+        for sid, _ in self._pairs():
+            yield sid
+
+    def __len__(self) -> int:
+        return len(self._base) - len(self._gone) + len(self._added)
+
+    def _pairs(self) -> Iterator[tuple[str, Record]]:
+        gone, changed = self._gone, self._changed
+        for sid, record in self._base.items():
+            if sid not in gone:
+                yield sid, changed.get(sid, record)
+        yield from self._added.items()
+
+    def values(self) -> ValuesView[Record]:
+        return _OverlayValues(self)
+
+    def items(self) -> ItemsView[str, Record]:
+        return _OverlayItems(self)
+
+
+class _OverlayValues(ValuesView[Record]):
+    _mapping: Overlay
+
+    def __iter__(self) -> Iterator[Record]:
+        for _, record in self._mapping._pairs():
+            yield record
+
+
+class _OverlayItems(ItemsView[str, Record]):
+    _mapping: Overlay
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        return self._mapping._pairs()

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from .buckets import Draft, chunked
+from .buckets import Draft, Overlay, chunked
 from .models import KINDS, Record, from_row
 
 R = TypeVar("R", bound=Record)
@@ -73,6 +73,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phone_number": ("account_sid",),
 }
 DEFAULT_GROUP = ("workspace_sid",)
+OVERLAY_ABOVE = 32  # Transaction.group: a bucket up to this size is merged into a dict
 EMPTY: dict[str, Record] = {}  # what group() returns for no records; never written to
 
 
@@ -381,18 +382,30 @@ class Transaction:
         return record
 
     def group(self, cls: type[R], attr: str, value: str) -> Mapping[str, R]:
+        """The committed bucket as this transaction sees it: its puts of ``cls`` (changed
+        versions; new ones with ``attr == value`` at the end) and deletes applied, as of now.
+        Without such a write it is the committed bucket itself, else a view over it (a task
+        with hundreds of reservations is not copied for every event row)."""
         base = self.store.group(cls, attr, value)
         if not (self.puts or self.deletes):
             return base
-        merged: dict[str, R] = {
-            sid: self.puts.get(sid, r)  # type: ignore[misc]
-            for sid, r in base.items()
-            if sid not in self.deletes
-        }
-        for sid, record in self.puts.items():
-            if type(record) is cls and getattr(record, attr, None) == value:
-                merged.setdefault(sid, record)
-        return merged
+        changed: dict[str, Record] = {}
+        added: dict[str, Record] = {}
+        for sid, record in self.puts.items():  # in put order, as the new ones are listed
+            if type(record) is not cls:
+                continue
+            if sid in base:
+                changed[sid] = record
+            elif getattr(record, attr, None) == value:
+                added[sid] = record
+        gone = {sid for sid in self.deletes if sid in base}
+        if not (changed or gone or added):
+            return base
+        if len(base) <= OVERLAY_ABOVE:  # small (a task's reservations): a dict is cheaper
+            merged = {sid: changed.get(sid, r) for sid, r in base.items() if sid not in gone}
+            merged.update(added)
+            return merged  # type: ignore[return-value]
+        return Overlay(base, changed, gone, added)  # type: ignore[return-value]
 
     def put(self, record: R) -> R:
         self.deletes.pop(record.sid, None)
