@@ -76,8 +76,7 @@ def canned_server(
                     if not data:
                         break
                     head, _, body = data.partition(b"\r\n\r\n")
-                    length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                                       if line.lower().startswith(b"content-length")), b"0"))  # fmt: skip
+                    length = _content_length(head)
                     while len(body) < length:
                         body += conn.recv(65536)
                     seen.append(head + b"\r\n\r\n" + body)
@@ -92,6 +91,13 @@ def canned_server(
     finally:
         listener.close()
         thread.join(timeout=5)
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
 
 
 HEAD = b"POST /cb HTTP/1.1\r\nContent-Length: 3\r\n"
