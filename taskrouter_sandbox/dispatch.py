@@ -3,8 +3,8 @@
 Deliveries leave the transaction that caused them only after it committed, and run on
 dispatcher threads that never hold the state lock, so a slow or dead callback server blocks
 neither the REST API nor other workspaces. Assignment callbacks run on a small pool per
-workspace (5 s limit, then the fallback URL), and their answers are applied one at a time per
-workspace, in the order they came back; event callbacks run on one thread per workspace so they
+workspace (5 s limit, then the fallback URL), and their answers are applied by one thread per
+workspace in the order they came back; event callbacks run on one thread per workspace so they
 arrive in order. Every attempt lands in :attr:`Dispatcher.log`
 (``GET /_sandbox/callbacks``), with the code Twilio's debugger would show.
 
@@ -81,10 +81,10 @@ class Dispatcher:
         self.alive = alive  # does the workspace still exist? (no threads for a deleted one)
         self._pools: dict[str, ThreadPoolExecutor] = {}  # per workspace, like the event lanes
         self._event_queues: dict[str, queue.Queue[Delivery | None]] = {}
-        # Per workspace: answers of its assignment callbacks waiting to be applied (see
-        # _apply_answer), and the workspaces whose answers a thread is applying now.
-        self._answers: dict[str, collections.deque[tuple[Delivery, Outcome]]] = {}
-        self._applying: set[str] = set()
+        # Per workspace: the answers of its assignment callbacks, applied by one thread in the
+        # order they came back (16 callback threads queuing on the store lock cost more CPU
+        # in lock hand-overs than the answers themselves, bench/findings.md).
+        self._answer_lanes: dict[str, queue.Queue[tuple[Delivery, Outcome] | None]] = {}
         self._lock = threading.Lock()
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=LOG_SIZE)
         self._local = threading.local()
@@ -132,39 +132,29 @@ class Dispatcher:
         outcome = Outcome()
         try:
             outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
+            with self._lock:
+                lane = self._answer_lanes.get(delivery.workspace_sid)
+                if lane is None and not self._closed and self.alive(delivery.workspace_sid):
+                    lane = self._answer_lanes[delivery.workspace_sid] = queue.Queue()
+                    threading.Thread(target=self._answer_lane, args=(lane,), daemon=True,
+                                     name=f"sandbox-answers-{delivery.workspace_sid[-6:]}",
+                                     ).start()  # fmt: skip
+                if lane is not None:
+                    lane.put((delivery, outcome))  # under the lock: never after forget's None
+                    return
+            self.on_answer(delivery, outcome)  # its workspace is gone: answered here, logged
         except Exception as error:  # never lose the log line, nor the thread
             self.fault(delivery, outcome, error)
-            return
-        self._apply_answer(delivery, outcome)
 
-    def _apply_answer(self, delivery: Delivery, outcome: Outcome) -> None:
-        """Apply an answer, one at a time per workspace, in the order they came back.
-
-        The first callback thread with an answer applies it and then every answer the other
-        threads queued meanwhile; they queue theirs and go back to posting. Sixteen threads
-        each taking the store lock for their own answer spent more CPU on lock hand-overs
-        (and the GIL hand-over that comes with each wake-up) than on the answers
-        (``bench/findings.md``); a thread of its own per workspace would need a wake-up per
-        answer instead. The POSTs stay on the pool: a hung learner server still delays only
-        its own callbacks."""
-        workspace = delivery.workspace_sid
-        with self._lock:
-            pending = self._answers.setdefault(workspace, collections.deque())
-            pending.append((delivery, outcome))
-            if workspace in self._applying:
-                return  # the applying thread takes it next
-            self._applying.add(workspace)
+    def _answer_lane(self, lane: queue.Queue[tuple[Delivery, Outcome] | None]) -> None:
         while True:
-            with self._lock:
-                if not pending:
-                    self._applying.discard(workspace)
-                    if self._answers.get(workspace) is pending:
-                        del self._answers[workspace]  # no entry left per finished workspace
-                    return
-                delivery, outcome = pending.popleft()
+            item = lane.get()
+            if item is None:
+                return
+            delivery, outcome = item
             try:
                 self.on_answer(delivery, outcome)
-            except Exception as error:  # one bad answer must not stop the others
+            except Exception as error:  # one bad answer must not end the lane
                 self.fault(delivery, outcome, error)
 
     def _event_lane(self, lane: queue.Queue[Delivery | None]) -> None:
@@ -358,6 +348,9 @@ class Dispatcher:
         with self._lock:
             lane = self._event_queues.pop(workspace_sid, None)
             pool = self._pools.pop(workspace_sid, None)
+            answers = self._answer_lanes.pop(workspace_sid, None)
+            if answers is not None:
+                answers.put(None)  # after the answers already queued: they are still applied
         if lane is not None:
             lane.put(None)  # after the events already queued: they are still delivered
         if pool is not None:
@@ -365,7 +358,7 @@ class Dispatcher:
 
     def forget_all(self) -> None:
         with self._lock:
-            workspaces = set(self._event_queues) | set(self._pools)
+            workspaces = set(self._event_queues) | set(self._pools) | set(self._answer_lanes)
         for workspace_sid in workspaces:
             self.forget(workspace_sid)
 
@@ -374,6 +367,8 @@ class Dispatcher:
         with self._lock:
             for lane in self._event_queues.values():
                 lane.put(None)
+            for answers in self._answer_lanes.values():
+                answers.put(None)
             pools = list(self._pools.values())
         for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
