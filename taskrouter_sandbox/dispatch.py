@@ -132,6 +132,16 @@ class Dispatcher:
         outcome = Outcome()
         try:
             outcome = self.post(delivery, ASSIGNMENT_TIMEOUT)
+        except Exception as error:  # never lose the log line, nor the thread
+            self.fault(delivery, outcome, error)
+            return
+        self._apply_answer(delivery, outcome)
+
+    def _apply_answer(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Hand the answer to its workspace's answer lane (started on first use), which
+        applies answers one at a time, in the order they came back; a workspace already
+        gone has no lane: its late answer is applied (and logged) here."""
+        try:
             with self._lock:
                 lane = self._answer_lanes.get(delivery.workspace_sid)
                 if lane is None and not self._closed and self.alive(delivery.workspace_sid):
@@ -142,7 +152,7 @@ class Dispatcher:
                 if lane is not None:
                     lane.put((delivery, outcome))  # under the lock: never after forget's None
                     return
-            self.on_answer(delivery, outcome)  # its workspace is gone: answered here, logged
+            self.on_answer(delivery, outcome)
         except Exception as error:  # never lose the log line, nor the thread
             self.fault(delivery, outcome, error)
 

@@ -7,6 +7,7 @@ with it. The exchange is checked against real sockets answering the ways HTTP se
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from taskrouter_sandbox.dispatch import Delivery, Dispatcher
+from taskrouter_sandbox.dispatch import Delivery, Dispatcher, Outcome
 from taskrouter_sandbox.outgoing import Connection, form_body, signature
 from taskrouter_sandbox.urls import call_target
 
@@ -165,3 +166,52 @@ def test_dispatcher_reports_a_refused_connection_and_a_timeout() -> None:
     refused = dispatcher.post(delivery, 0.2)
     assert silent.error == "no answer within 0.2 s" and silent.status is None
     assert refused.status is None and refused.error and "ConnectionRefusedError" in refused.error
+
+
+def test_answers_are_applied_one_at_a_time_per_workspace_all_of_them_in_order() -> None:
+    """Callback threads hand their answers to the workspace's answer lane: per workspace one
+    is applied at a time (no pile-up on the store lock), none is lost, each thread's answers
+    keep their order, and the lanes end with their workspaces."""
+    active: dict[str, int] = {"WS1": 0, "WS2": 0}
+    most: dict[str, int] = {"WS1": 0, "WS2": 0}
+    applied: list[tuple[str, int, int]] = []
+    guard = threading.Lock()
+    all_applied = threading.Event()
+
+    def on_answer(delivery: Delivery, outcome: Outcome) -> None:
+        with guard:
+            active[delivery.workspace_sid] += 1
+            most[delivery.workspace_sid] = max(most[delivery.workspace_sid],
+                                               active[delivery.workspace_sid])  # fmt: skip
+        threading.Event().wait(0.0005)  # overlap with the other threads' hand-overs
+        with guard:
+            active[delivery.workspace_sid] -= 1
+            applied.append((delivery.workspace_sid, *json.loads(delivery.params["n"])))
+            if len(applied) == 8 * 40:
+                all_applied.set()
+
+    dispatcher = Dispatcher(on_answer)
+
+    def callback_thread(number: int) -> None:
+        workspace = "WS1" if number % 2 else "WS2"
+        for i in range(40):
+            delivery = Delivery("assignment", workspace, "AC1", "http://127.0.0.1:1/",
+                                {"n": json.dumps([number, i])}, auth_token="t")  # fmt: skip
+            dispatcher._apply_answer(delivery, Outcome(200))
+
+    threads = [threading.Thread(target=callback_thread, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all_applied.wait(timeout=30), f"{len(applied)} of {8 * 40} answers applied"
+    assert most == {"WS1": 1, "WS2": 1}
+    for number in range(8):
+        assert [i for _, n, i in applied if n == number] == list(range(40))
+    names = ("sandbox-answers-WS1", "sandbox-answers-WS2")  # this dispatcher's lanes
+    lanes = [t for t in threading.enumerate() if t.name in names]
+    assert len(lanes) == 2
+    dispatcher.forget_all()
+    for lane in lanes:
+        lane.join(timeout=10)
+        assert not lane.is_alive()
