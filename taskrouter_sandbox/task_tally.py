@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .buckets import Bucket
 from .models import Record, Task
 from .store import EMPTY, Store
 
@@ -129,7 +130,13 @@ class TaskTally:
                 self._seen[ws] = self._store.group(Task, "workspace_sid", ws)
 
     def _previous(self, task: Task) -> Task | None:
-        old = self._seen.get(task.workspace_sid, EMPTY).get(task.sid)
+        bucket = self._seen.get(task.workspace_sid, EMPTY)
+        # A large bucket: the one chunk the task's creation order (the store's seq, still known
+        # for a put) puts it in, not a look in each of ~200 chunks at 100k tasks.
+        if isinstance(bucket, Bucket) and (seq := self._store._seq.get(task.sid)) is not None:
+            old = bucket.find(task.sid, seq)
+        else:
+            old = bucket.get(task.sid)
         return old if isinstance(old, Task) else None
 
     def _change(self, old: Task | None, new: Task | None) -> None:

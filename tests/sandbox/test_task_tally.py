@@ -138,3 +138,50 @@ def test_reset_counts_again() -> None:
         assert sandbox.app.task_tally.figures(scope, now)["total_tasks"] == 1
         sandbox.reset()
         assert sandbox.app.task_tally.figures(scope, now)["total_tasks"] == 0
+
+
+def test_tally_over_a_workspace_of_many_chunks() -> None:
+    """Past 512 tasks a workspace's bucket is chunked (``buckets.py``): the previous version
+    of a task is found in its chunk by creation order. Changes across every chunk, then a
+    recount."""
+    from taskrouter_sandbox.app import Sandbox, SandboxConfig
+    from taskrouter_sandbox.buckets import CHUNK, Bucket
+    from taskrouter_sandbox.router import Request
+
+    account = "AC" + "1" * 32
+    app = Sandbox(SandboxConfig(account_sid=account, auth_token="t" * 32))
+    rng = random.Random(7)
+    try:
+
+        def call(method: str, path: str, **form: str) -> Any:
+            request = Request(method, path, {}, {k: [v] for k, v in form.items()}, {}, account)
+            response = app.handle(request)
+            assert response.status < 300, response.body
+            return response.body
+
+        ws = call("POST", "/v1/Workspaces", FriendlyName="Big", Template="FIFO")["sid"]
+        sids = [
+            call("POST", f"/v1/Workspaces/{ws}/Tasks", Priority=str(n % 4))["sid"]
+            for n in range(3 * CHUNK)
+        ]
+        assert isinstance(app.store.group(Task, "workspace_sid", ws), Bucket)
+        queue = next(iter(app.store.group(Task, "workspace_sid", ws).values())).task_queue_sid
+        scopes = [(ws, "workspace", ws), (ws, "queue", queue or "")]
+        for sid in rng.sample(sids, 300):
+            change = rng.choice(["priority", "cancel", "delete"])
+            path = f"/v1/Workspaces/{ws}/Tasks/{sid}"
+            if change == "priority":
+                call("POST", path, Priority=str(rng.randint(0, 9)))
+            elif change == "cancel":
+                call("POST", path, AssignmentStatus="canceled", Reason="gone")
+            else:
+                call("DELETE", path)
+            if rng.random() < 0.05:
+                check(app, scopes)
+        oldest = next(s for s in sids if (t := app.store.get(s, Task)) and
+                      t.assignment_status == "pending")  # fmt: skip
+        call("POST", f"/v1/Workspaces/{ws}/Tasks/{oldest}", AssignmentStatus="canceled",
+             Reason="the oldest waiting task goes")  # fmt: skip
+        check(app, scopes)
+    finally:
+        app.close()
