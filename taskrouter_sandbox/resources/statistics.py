@@ -1,6 +1,7 @@
 """Statistics of workspaces, task queues, workers and workflows (all 14 endpoints).
 
-Real-time figures come from the current records:
+Real-time figures are those of the current records (the task figures kept on commit by
+``task_tally.TaskTally``; counted from the records when a TaskChannel narrows them):
 
 * ``tasks_by_status`` counts every stored task of the scope under all six statuses (completed
   and canceled tasks count until deleted) and ``total_tasks`` is their sum;
