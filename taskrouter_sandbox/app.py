@@ -116,8 +116,9 @@ class Sandbox:
     # -- control plane ------------------------------------------------------------------
 
     def reset(self) -> None:
-        self.core.reset()
-        self.task_tally.rebuild()
+        with self.store.lock:  # no commit between the reset and the recount
+            self.core.reset()
+            self.task_tally.rebuild()
         self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
         if self.workshop is not None:  # a room's milestones go with the state they came from
