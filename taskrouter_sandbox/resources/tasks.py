@@ -15,7 +15,7 @@ from ..models import Task, json_object
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
 from .common import check_if_match, child_of, workspace_of, ws_path
-from .fragments import Fragments, json_page, split_around
+from .fragments import Fragments, encode_record, json_page, split_around
 
 routes = Routes()
 MAX_TIMEOUT = MAX_TASK_TIMEOUT
@@ -70,8 +70,10 @@ def render_text(task: Task, store: Any, now: float) -> str:
         get(task.workflow_sid) if task.workflow_sid else None,
         get(task.task_channel_sid) if task.task_channel_sid else None,
     )
-    head, tail = _texts.get(task, others, lambda: split_around(render(task, store, now), "age"))
-    return f"{head}{max(int(now - task.date_created), 0)}{tail}"
+    text = _texts.get(task, others, lambda: split_around(render(task, store, now), "age"))
+    if text is None:  # first seen: encoded whole, as before
+        return encode_record(render(task, store, now))
+    return f"{text[0]}{max(int(now - task.date_created), 0)}{text[1]}"
 
 
 def _virtual_start_time(ctx: Context, now: float) -> float | None:
