@@ -16,6 +16,7 @@ from .files import private_dir, private_file
 from .resources import ROUTES
 from .router import Context, Request, Response, Router
 from .store import Store
+from .task_tally import TaskTally
 from .voice import resources as voice_resources
 from .voice.runner import Voice
 from .webhooks import Webhooks
@@ -73,6 +74,8 @@ class Sandbox:
             self.store, self.clock.now, self.token_for, self.core.answer, self.fault
         )
         self.store.subscribe(self.webhooks.committed)
+        self.task_tally = TaskTally(self.store)  # real-time task statistics, kept on commit
+        self.store.subscribe(self.task_tally.observe)
         self.timer_thread = TimerThread(
             self.timers, self.clock.now, self.engine.fire_due, self.fault
         )
@@ -113,7 +116,9 @@ class Sandbox:
     # -- control plane ------------------------------------------------------------------
 
     def reset(self) -> None:
-        self.core.reset()
+        with self.store.lock:  # no commit between the reset and the recount
+            self.core.reset()
+            self.task_tally.rebuild()
         self.webhooks.dispatcher.forget_all()  # every workspace is gone: so are its threads
         self.webhooks.dispatcher.clear()
         if self.workshop is not None:  # a room's milestones go with the state they came from

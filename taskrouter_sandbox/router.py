@@ -110,13 +110,18 @@ class Router:
                 compiled[template][1][method] = handler
         # Literal segments before placeholders at the same depth.
         self._routes = sorted(compiled.values(), key=lambda item: item[2])
+        # By number of segments: a placeholder never spans a "/", so a path is tried only
+        # against templates as deep as it is (in the same order), not all ~55 of them.
+        self._by_depth: dict[int, list[tuple[re.Pattern[str], dict[str, Handler]]]] = {}
+        for pattern, handlers, shape in self._routes:
+            self._by_depth.setdefault(len(shape), []).append((pattern, handlers))
 
     def dispatch(self, ctx: Context) -> Response:
         request = ctx.request
         path = request.path.rstrip("/") or "/"
         if path.endswith(".json"):
             path = path[: -len(".json")]
-        for pattern, handlers, _shape in self._routes:
+        for pattern, handlers in self._by_depth.get(path.count("/") + 1, ()):
             match = pattern.match(path)
             if match is None:
                 continue

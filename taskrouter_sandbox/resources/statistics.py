@@ -1,6 +1,7 @@
 """Statistics of workspaces, task queues, workers and workflows (all 14 endpoints).
 
-Real-time figures come from the current records:
+Real-time figures are those of the current records (the task figures kept on commit by
+``task_tally.TaskTally``; counted from the records when a TaskChannel narrows them):
 
 * ``tasks_by_status`` counts every stored task of the scope under all six statuses (completed
   and canceled tasks count until deleted) and ``total_tasks`` is their sum;
@@ -52,6 +53,7 @@ from ..models import (
 )
 from ..params import bounded_int
 from ..router import Context, Response, Routes, ok
+from ..task_tally import STATUSES, longest, oldest_waiting
 from .common import child_of, in_workspace, list_response, workspace_of, ws_path
 
 routes = Routes()
@@ -60,8 +62,7 @@ MAX_MINUTES = 43_200  # Twilio keeps 30 days of statistics
 MAX_BULK = 50
 MAX_SPLITS = 10  # SplitByWaitTime thresholds in one query
 MAX_SPLIT = 30 * 86_400  # seconds: the statistics window is 30 days at most
-STATUSES = ("pending", "reserved", "assigned", "wrapping", "completed", "canceled")
-OPEN, WAITING = STATUSES[:4], STATUSES[:2]
+OPEN = STATUSES[:4]
 RESERVATION_COUNTS = {
     "reservation.created": "reservations_created",
     "reservation.accepted": "reservations_accepted",
@@ -81,6 +82,7 @@ TASK_COUNTS = {
 ENTERED = {"queue": "task-queue.entered", "workflow": "workflow.entered"}
 TASK_EVENTS = (*RESERVATION_COUNTS, *TASK_COUNTS, *ENTERED.values())
 ACTIVITY_UPDATE = "worker.activity.update"
+RELATIVE_KEYS = ("longest_relative_task_age_in_queue", "longest_relative_task_sid_in_queue")
 # The event_data fields the cumulative figures read: SQLite extracts just these (store.py).
 TASK_FIELDS = ("task_age", "task_queue_entered_date", "task_date_created", "task_queue_sid")
 WORKER_FIELDS = (
@@ -168,24 +170,35 @@ def _tasks(ctx: Context, workspace_sid: str, q: Query) -> list[Task]:
     return [t for t in tasks if q.channel is None or t.task_channel_sid == q.channel.sid]
 
 
-def _oldest(tasks: Iterable[Task], key: str, now: float) -> tuple[int, str | None]:
-    waiting = [t for t in tasks if t.assignment_status in WAITING and getattr(t, key) is not None]
-    oldest = min(waiting, key=lambda t: (getattr(t, key), t.sid), default=None)
-    return (max(int(now - getattr(oldest, key)), 0), oldest.sid) if oldest else (0, None)
-
-
-def _task_realtime(tasks: list[Task], now: float) -> dict[str, Any]:
+def _task_realtime(tasks: list[Task], now: float, relative: bool = False) -> dict[str, Any]:
+    """The figures of ``tasks``, counted from the records (a TaskChannel-filtered query)."""
     by_status = dict.fromkeys(STATUSES, 0)
     by_status.update(Counter(t.assignment_status for t in tasks))
     priorities = Counter(t.priority for t in tasks if t.assignment_status in OPEN)
-    age, sid = _oldest(tasks, "date_created", now)
-    return {
+    figures = {
         "tasks_by_status": by_status,
         "tasks_by_priority": {str(p): priorities[p] for p in sorted(priorities)},
         "total_tasks": len(tasks),
-        "longest_task_waiting_age": age,
-        "longest_task_waiting_sid": sid,
+        **longest(oldest_waiting(tasks, "date_created"), now, "longest_task_waiting_{}"),
     }
+    if relative:
+        oldest = oldest_waiting(tasks, "task_queue_entered_date")
+        figures.update(longest(oldest, now, "longest_relative_task_{}_in_queue"))
+    return figures
+
+
+def _scope_realtime(
+    ctx: Context, ws_sid: str, q: Query, kind: str, sid: str, relative: bool = False
+) -> dict[str, Any]:
+    """A scope's task figures: kept on commit by the sandbox's :class:`TaskTally`, or counted
+    from the records when a TaskChannel narrows them."""
+    if q.channel is None:
+        return ctx.sandbox.task_tally.figures((ws_sid, kind, sid), q.now, relative)
+    tasks = _tasks(ctx, ws_sid, q)
+    if kind != "workspace":
+        attr = "task_queue_sid" if kind == "queue" else "workflow_sid"
+        tasks = [t for t in tasks if getattr(t, attr) == sid]
+    return _task_realtime(tasks, q.now, relative)
 
 
 def _worker_realtime(activities: list[Activity], workers: list[Worker]) -> dict[str, Any]:
@@ -210,17 +223,17 @@ def _available(store: Any, worker: Worker, channel: TaskChannel | None) -> bool:
 
 
 def _queue_realtime(
-    ctx: Context, queue: TaskQueue, tasks: list[Task], workers: list[Worker], q: Query
+    ctx: Context, queue: TaskQueue, workers: list[Worker], q: Query
 ) -> dict[str, Any]:
-    """``tasks`` are the queue's; ``workers`` the workspace's."""
+    """``workers``: the workspace's."""
     eligible = [w for w in workers if in_queue(ctx.store, w, queue)]
     activities = in_workspace(ctx, Activity, queue.workspace_sid)
-    relative_age, relative_sid = _oldest(tasks, "task_queue_entered_date", q.now)
+    figures = _scope_realtime(ctx, queue.workspace_sid, q, "queue", queue.sid, relative=True)
+    relative = {k: figures.pop(k) for k in RELATIVE_KEYS}
     return {
-        **_task_realtime(tasks, q.now),
+        **figures,
         "activity_statistics": _worker_realtime(activities, eligible)["activity_statistics"],
-        "longest_relative_task_age_in_queue": relative_age,
-        "longest_relative_task_sid_in_queue": relative_sid,
+        **relative,
         "total_eligible_workers": len(eligible),
         "total_available_workers": sum(_available(ctx.store, w, q.channel) for w in eligible),
     }
@@ -373,17 +386,17 @@ def _figures(
         return _worker_realtime(in_workspace(ctx, Activity, ws.sid), workers)
     if kind == "cumulative":
         return _task_cumulative(_events(ctx, ws.sid, q, TASK_EVENTS, **match), q, scope)
-    tasks = [t for t in _tasks(ctx, ws.sid, q) if all(getattr(t, k) == v for k, v in match.items())]
     if scope == "workflow":
-        return _task_realtime(tasks, q.now)
+        return _scope_realtime(ctx, ws.sid, q, "workflow", match["workflow_sid"])
     workers = in_workspace(ctx, Worker, ws.sid)
     if scope == "queue":
         queue = ctx.store.get(match["task_queue_sid"], TaskQueue)
         if queue is None:  # deleted since the route found it
             raise NotFound(f"/v1{ctx.request.path.removeprefix('/v1')}")
-        return _queue_realtime(ctx, queue, tasks, workers, q)
+        return _queue_realtime(ctx, queue, workers, q)
     activities = in_workspace(ctx, Activity, ws.sid)
-    return {**_task_realtime(tasks, q.now), **_worker_realtime(activities, workers)}
+    tasks = _scope_realtime(ctx, ws.sid, q, "workspace", ws.sid)
+    return {**tasks, **_worker_realtime(activities, workers)}
 
 
 def _scoped_workers(ctx: Context, workspace_sid: str) -> tuple[list[Worker], set[str] | None]:
@@ -445,9 +458,6 @@ def list_task_queues_statistics(ctx: Context, WorkspaceSid: str) -> Response:
     q = _query(ctx, ws.sid)
     name = ctx.query.text("FriendlyName")
     queues = [x for x in in_workspace(ctx, TaskQueue, ws.sid) if name in (None, x.friendly_name)]
-    tasks: dict[str | None, list[Task]] = defaultdict(list)
-    for task in _tasks(ctx, ws.sid, q):
-        tasks[task.task_queue_sid].append(task)
     rows: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for row in _events(ctx, ws.sid, q, TASK_EVENTS):  # one range scan for every queue
         rows[row["event_data"].get("task_queue_sid")].append(row)
@@ -458,7 +468,7 @@ def list_task_queues_statistics(ctx: Context, WorkspaceSid: str) -> Response:
             "account_sid": ws.account_sid,
             "workspace_sid": ws.sid,
             "task_queue_sid": queue.sid,
-            "realtime": _queue_realtime(ctx, queue, tasks[queue.sid], workers, q),
+            "realtime": _queue_realtime(ctx, queue, workers, q),
             "cumulative": _task_cumulative(rows[queue.sid], q, "queue"),
         }
 
@@ -512,8 +522,7 @@ def bulk_task_queue_real_time_statistics(ctx: Context, WorkspaceSid: str) -> Res
         if queue is None or queue.workspace_sid != ws.sid:
             raise BadRequest(f"TaskQueue {sid} does not exist in workspace {ws.sid}")
         q = Query(now, now, now, _channel(ctx, ws.sid, ref), None)
-        mine = [t for t in _tasks(ctx, ws.sid, q) if t.task_queue_sid == sid]
-        data.append({"task_queue_sid": sid, **_queue_realtime(ctx, queue, mine, workers, q)})
+        data.append({"task_queue_sid": sid, **_queue_realtime(ctx, queue, workers, q)})
     path = f"{ws_path(ws.sid)}/TaskQueues/RealTimeStatistics"
     return ok(_envelope(ws, path, task_queue_data=data, task_queue_response_count=len(data)))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from .. import wire
@@ -13,17 +14,12 @@ from ..expressions import ExpressionError, parse
 from ..models import Task, json_object
 from ..params import MAX_PRIORITY, MAX_TASK_TIMEOUT
 from ..router import Context, Response, Routes, no_content, ok
-from .common import (
-    check_if_match,
-    child_of,
-    in_workspace,
-    list_response,
-    workspace_of,
-    ws_path,
-)
+from .common import check_if_match, child_of, workspace_of, ws_path
+from .fragments import Fragments, encode_record, json_page, split_around
 
 routes = Routes()
 MAX_TIMEOUT = MAX_TASK_TIMEOUT
+_texts = Fragments()  # tasks' JSON without their age (the one field that moves with time)
 
 
 def render(task: Task, store: Any, now: float) -> dict[str, Any]:
@@ -63,6 +59,21 @@ def render(task: Task, store: Any, now: float) -> dict[str, Any]:
         "ignore_capacity": task.ignore_capacity,
         "routing_target": task.routing_target,
     }
+
+
+def render_text(task: Task, store: Any, now: float) -> str:
+    """``render``'s JSON text, kept per task object while its queue, workflow and channel
+    records (whose names it shows) are the same objects; the age spliced in."""
+    get = store.get
+    others = (
+        get(task.task_queue_sid) if task.task_queue_sid else None,
+        get(task.workflow_sid) if task.workflow_sid else None,
+        get(task.task_channel_sid) if task.task_channel_sid else None,
+    )
+    text = _texts.get(task, others, lambda: split_around(render(task, store, now), "age"))
+    if text is None:  # first seen: encoded whole, as before
+        return encode_record(render(task, store, now))
+    return f"{text[0]}{max(int(now - task.date_created), 0)}{text[1]}"
 
 
 def _virtual_start_time(ctx: Context, now: float) -> float | None:
@@ -129,15 +140,21 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
             and (expression is None or expression.evaluate(json_object(task.attributes)))
         )
 
-    records = in_workspace(ctx, Task, WorkspaceSid)
+    bucket = store.group(Task, "workspace_sid", WorkspaceSid)
     filters = (priority, workflow_sid, workflow_name, queue_sid, queue_name, routing_target,
                has_addons, expression)  # fmt: skip
-    if statuses or any(f is not None for f in filters):  # unfiltered: no per-task check at all
-        records = [t for t in records if keep(t)]
-    records = _order(records, q.text("Ordering"))
+    ordering = q.text("Ordering")
+    records = None
+    if statuses or ordering or any(f is not None for f in filters):
+        records = _order([t for t in bucket.values() if keep(t)], ordering)
+    size, offset = q.paging()
+    if records is None:  # unfiltered: the page straight from the bucket, no check or copy
+        total, chunk = len(bucket), list(islice(bucket.values(), offset, offset + size))
+    else:
+        total, chunk = len(records), records[offset : offset + size]
     now = ctx.now()
-    path = f"{ws_path(WorkspaceSid)}/Tasks"
-    return list_response(ctx, "tasks", path, records, lambda t: render(t, store, now))
+    texts = [render_text(t, store, now) for t in chunk]
+    return json_page(ctx, "tasks", f"{ws_path(WorkspaceSid)}/Tasks", texts, total, offset, size)
 
 
 def _order(records: list[Task], ordering: str | None) -> list[Task]:
@@ -167,7 +184,7 @@ def _order(records: list[Task], ordering: str | None) -> list[Task]:
 @routes.get("/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}")
 def fetch_task(ctx: Context, WorkspaceSid: str, Sid: str) -> Response:
     task = child_of(ctx, Task, WorkspaceSid, Sid)
-    return ok(render(task, ctx.store, ctx.now()), etag=task.version)
+    return ok(render_text(task, ctx.store, ctx.now()).encode(), etag=task.version)
 
 
 @routes.post("/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}")
