@@ -79,6 +79,7 @@ class KeepAliveHandler(WSGIRequestHandler):
     disable_nagle_algorithm = True  # StreamRequestHandler sets TCP_NODELAY
     timeout = 60  # an idle kept-alive connection's thread ends after a minute anyway
     _keep_alive = False
+    _head_sent = False
 
     def setup(self) -> None:
         super().setup()
@@ -104,9 +105,9 @@ class KeepAliveHandler(WSGIRequestHandler):
         body = _BodyView(connection_stream, int(length))
         self.rfile = cast(BufferedIOBase, body)
         try:
-            super().run_wsgi()
-            # werkzeug's drain only reads when the *socket* is readable; the body's rest may
-            # already sit in the stream's buffer, where it would become the next "request"
+            self._serve_kept()
+            # the body's rest may already sit in the stream's buffer, where it would become
+            # the next "request": read what the application left of it
             while body.left > 0 and body.read(1 << 16):
                 pass
         except OSError:
@@ -114,10 +115,99 @@ class KeepAliveHandler(WSGIRequestHandler):
         finally:
             self.rfile = connection_stream
 
-    def send_header(self, keyword: str, value: str) -> None:
-        if self._keep_alive and keyword.lower() == "connection" and value.lower() == "close":
-            return  # werkzeug's forced close: this connection stays open
-        super().send_header(keyword, value)
+    def _serve_kept(self) -> None:
+        """One request on a kept-alive connection: the application's answer in one write.
+
+        werkzeug's own ``run_wsgi`` sends the head and the body in two writes (two wake-ups
+        of the caller) and, after every response, polls the socket through a new selector to
+        drain it; here the body is bounded by ``_BodyView``, so there is nothing to drain.
+        A response without ``Content-Length`` that is not a list (a stream) is sent chunked,
+        chunk by chunk, as werkzeug would.
+        """
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        answer: list[Any] = []  # [status, headers] once start_response was called
+        written: list[bytes] = []  # bytes given to the legacy write() callable
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            if exc_info and self._head_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+            answer[:] = [status, headers]
+            return written.append
+
+        self._head_sent = False
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                if isinstance(result, (list, tuple)) or _has_length(answer):
+                    self._send_whole(environ, answer, [*written, *result])
+                else:
+                    self._send_chunked(environ, answer, written, result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            # the learner's app raised (Flask answers its own errors; a bare WSGI app may not):
+            # 500, as werkzeug answers, unless part of the answer is already on the wire
+            if self._head_sent:
+                self.close_connection = True
+            else:
+                body = b"Internal Server Error"
+                headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+                self._send_whole(environ, ["500 INTERNAL SERVER ERROR", headers], [body])
+
+    def _head(self, status: str, headers: list[tuple[str, str]], extra: str) -> bytes:
+        lines = [f"{self.protocol_version} {status}\r\nServer: {self.version_string()}\r\n"
+                 f"Date: {self.date_time_string()}\r\n"]  # fmt: skip
+        for key, value in headers:
+            lines.append(f"{key}: {value}\r\n")
+            if key.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True  # the application asked for it
+        lines.append(extra)
+        lines.append("\r\n")
+        self._head_sent = True
+        return "".join(lines).encode("latin-1")
+
+    def _send_whole(self, environ: dict[str, Any], answer: list[Any], chunks: list[bytes]) -> None:
+        """Head and body in one ``sendall``; Content-Length added when the app gave none."""
+        if not answer:
+            raise AssertionError("the application never called start_response")
+        status, headers = answer
+        body = b"".join(chunks)
+        code = int(status.split(None, 1)[0])
+        bodiless = environ["REQUEST_METHOD"] == "HEAD" or 100 <= code < 200 or code in (204, 304)
+        extra = "" if bodiless or _has_length(answer) else f"Content-Length: {len(body)}\r\n"
+        self.connection.sendall(self._head(status, headers, extra) + (b"" if bodiless else body))
+
+    def _send_chunked(
+        self, environ: dict[str, Any], answer: list[Any], written: list[bytes], result: Any
+    ) -> None:
+        send = self.connection.sendall
+        status, headers = answer
+        code = int(status.split(None, 1)[0])
+        if environ["REQUEST_METHOD"] == "HEAD" or 100 <= code < 200 or code in (204, 304):
+            for _ in result:  # a stream without a body to send: run it, send the head only
+                pass
+            send(self._head(status, headers, ""))
+            return
+        for data in [*written, *result] if written else result:
+            if not self._head_sent:
+                send(self._head(status, headers, "Transfer-Encoding: chunked\r\n"))
+            if data:
+                send(b"%x\r\n%b\r\n" % (len(data), data))
+        if not self._head_sent:
+            send(self._head(status, headers, "Transfer-Encoding: chunked\r\n"))
+        send(b"0\r\n\r\n")
 
     def log(self, type: str, message: str, *args: Any) -> None:
         """Silenced: werkzeug's request log must not land in notebook cells."""
+
+
+def _has_length(answer: list[Any]) -> bool:
+    return bool(answer) and any(key.lower() == "content-length" for key, _ in answer[1])
