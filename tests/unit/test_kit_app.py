@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -119,3 +120,25 @@ def test_a_bare_wsgi_app_that_raises_gets_500_and_the_connection_lives_on() -> N
         assert (status, headers["content-length"], body) == (200, "4", b"fine")
         assert calls == ["/boom", "/ok"]
         connection.close()
+
+
+def test_raw_headers_are_read_as_http_server_read_them() -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append((environ.get("HTTP_X_FOLDED"), environ.get("HTTP_X_PLAIN")))
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server = helpers.CallbackServer(app=app, port=0, auth_token=TOKEN).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\nX-Folded: one\r\n  two\r\n"
+                         b"X-Plain:\t  spaced  \r\n\r\n")  # fmt: skip
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+            many = b"".join(b"X-%d: v\r\n" % n for n in range(101))
+            sock.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 431 ")
+    finally:
+        server.stop()
+    assert seen == [("one  two", "spaced  ")]  # werkzeug's environ joins folded lines
