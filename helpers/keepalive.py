@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import socket
 import threading
+from collections.abc import Iterator
 from http import HTTPStatus
 from io import BufferedIOBase
 from typing import Any, Protocol, cast
@@ -191,10 +193,15 @@ class KeepAliveHandler(WSGIRequestHandler):
         try:
             result = self.server.app(environ, start_response)
             try:
-                if isinstance(result, (list, tuple)) or _has_length(answer):
+                if isinstance(result, (list, tuple)):
                     self._send_whole(environ, answer, [*written, *result])
-                else:
-                    self._send_chunked(environ, answer, written, result)
+                else:  # a generator app calls start_response by the time of its first chunk
+                    rest = iter(result)
+                    first = [*written, *itertools.islice(rest, 1)]
+                    if _has_length(answer):
+                        self._send_whole(environ, answer, [*first, *rest])
+                    else:
+                        self._send_chunked(environ, answer, itertools.chain(first, rest))
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
@@ -235,17 +242,19 @@ class KeepAliveHandler(WSGIRequestHandler):
         self.connection.sendall(self._head(status, headers, extra) + (b"" if bodiless else body))
 
     def _send_chunked(
-        self, environ: dict[str, Any], answer: list[Any], written: list[bytes], result: Any
+        self, environ: dict[str, Any], answer: list[Any], chunks: Iterator[bytes]
     ) -> None:
+        if not answer:
+            raise AssertionError("the application never called start_response")
         send = self.connection.sendall
         status, headers = answer
         code = int(status.split(None, 1)[0])
         if environ["REQUEST_METHOD"] == "HEAD" or 100 <= code < 200 or code in (204, 304):
-            for _ in result:  # a stream without a body to send: run it, send the head only
+            for _ in chunks:  # a stream without a body to send: run it, send the head only
                 pass
             send(self._head(status, headers, ""))
             return
-        for data in [*written, *result] if written else result:
+        for data in chunks:
             if not self._head_sent:
                 send(self._head(status, headers, "Transfer-Encoding: chunked\r\n"))
             if data:

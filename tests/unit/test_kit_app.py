@@ -103,6 +103,26 @@ def test_a_learners_streamed_and_head_answers_on_a_kept_connection() -> None:
         connection.close()
 
 
+def test_a_generator_app_beside_the_kit_is_streamed() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])  # runs on the first next()
+        yield b"a"
+        yield b"b"
+
+    def sized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        yield b"ok"
+
+    for wsgi, expected in ((app, "chunked"), (sized, None)):
+        with helpers.CallbackServer({}, app=wsgi, port=0, auth_token=TOKEN) as server:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            for _ in range(2):
+                status, headers, body = call(connection, "GET", "/anything")
+                assert status == 200 and headers.get("transfer-encoding") == expected
+                assert body == (b"ab" if expected else b"ok")
+            connection.close()
+
+
 def test_a_bare_wsgi_app_that_raises_gets_500_and_the_connection_lives_on() -> None:
     calls: list[str] = []
 
