@@ -1,6 +1,6 @@
 """CPU per callback of the kit's CallbackServer, alone in its own process.
 
-    python -m bench.callback_cpu [--callbacks 3000] [--connections 1] [--kit DIR] [--profile OUT]
+    python -m bench.callback_cpu [--callbacks 3000] [--connections 1] [--kit DIR] [--learner]
 
 A child process runs only ``helpers.CallbackServer`` (the kit's own ``{"instruction":
 "accept"}`` server, or with ``--learner`` the learner's Flask route under ``helpers.serve``);
@@ -8,7 +8,9 @@ this process sends it signed assignment callbacks the way the sandbox's dispatch
 body, ``X-Twilio-Signature``, one kept-alive ``http.client`` connection per sending thread) and
 reads the child's user + system CPU from ``/proc`` before and after. ``--kit DIR`` imports
 ``helpers`` from another checkout of the kit (an A/B against an older commit);
-``--profile OUT`` samples the child with py-spy (raw collapsed stacks to OUT).
+``--profile OUT`` samples the child with py-spy (raw collapsed stacks to OUT; py-spy counts a
+``send`` that wakes the peer on the same core as busy time); ``--cprofile OUT`` writes a cProfile
+of the handler threads measured in thread CPU time (use one connection).
 """
 
 from __future__ import annotations
