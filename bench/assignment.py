@@ -7,7 +7,7 @@ to the moment the task reads ``assigned``:
 
 1. ``workers(alice).update(activity_sid=Idle)`` (SDK -> sandbox over loopback HTTP); the
    sandbox reserves Alice for the waiting task and POSTs the signed assignment callback to
-2. the real :class:`helpers.server.CallbackServer` (Flask on werkzeug, signature checked), which
+2. the real :class:`helpers.server.CallbackServer` (the kit's WSGI app, signature checked), which
    answers ``{"instruction": "accept"}``; the sandbox executes it;
 3. detection: the bench blocks on the CallbackServer's request log (a condition variable, no
    polling) until the callback is logged, then fetches the task; only if the sandbox has not

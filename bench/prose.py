@@ -18,7 +18,7 @@ round, against servers started by the same run."""
 ASSIGNMENT = """\
 The tutorial's central loop, timed from the SDK call that moves Alice to Idle to the moment the
 task is `assigned`: the sandbox reserves Alice, POSTs the signed assignment callback to the real
-`helpers.CallbackServer` (Flask on werkzeug, signature checked), which answers
+`helpers.CallbackServer` (the kit's WSGI callback app, signature checked), which answers
 `{"instruction": "accept"}`, and the sandbox executes it. **Detection:** the bench blocks on the
 CallbackServer's request log (a condition variable, no polling) until the callback is logged,
 then fetches the task; only when the sandbox has not committed the accept yet does it fetch

@@ -91,11 +91,14 @@ def seat_main(url: str, sid: str, token: str, start: Any, until: Any, seed: int,
         # notebook 02 sets no event callback: only the one event that observes the assignment
         qs.ws.update(events_filter="reservation.accepted")
         start.wait()  # every seat ready: the burst starts at the same moment
+        # the seat's CPU: its SDK calls run on this thread, its callback server on others
+        cpu, sdk_cpu = time.process_time(), time.thread_time()
         out["burst"].append(one_round(qs, server))
         pace = random.Random(seed)
         while time.time() + HUMAN_PAUSE[1] < float(until.value):
             time.sleep(pace.uniform(*HUMAN_PAUSE))
             out["human"].append(one_round(qs, server))
+        out["cpu_s"], out["sdk_cpu_s"] = time.process_time() - cpu, time.thread_time() - sdk_cpu
         server.stop()
     except Exception as error:  # counted as an error of the run, never hidden
         out["errors"].append(f"{type(error).__name__}: {error}\n{traceback.format_exc()[-800:]}")
@@ -188,11 +191,16 @@ def run(seats: int, human_seconds: float, profile: Path | None = None) -> dict[s
     burst = summarise([r for o in outs for r in o["burst"]])
     human = summarise([r for o in outs for r in o["human"]])
     flips = burst["flips"] + human["flips"]
+    seat_cpu = sum(o.get("cpu_s", 0.0) for o in outs)
+    sdk_cpu = sum(o.get("sdk_cpu_s", 0.0) for o in outs)
     return {
         "seats": seats, "human_seconds": human_seconds, "burst": burst, "human": human,
         "errors": [e for o in outs for e in o["errors"]],
         "sandbox_cpu_s": round(cpu_total, 2),
         "sandbox_cpu_ms_per_flip": round(cpu_total * 1000 / flips, 2) if flips else None,
+        # each seat's process over its rounds: all of it, and its SDK calls' thread alone
+        "seat_cpu_ms_per_flip": round(seat_cpu * 1000 / flips, 2) if flips else None,
+        "seat_sdk_cpu_ms_per_flip": round(sdk_cpu * 1000 / flips, 2) if flips else None,
         "cpus": os.cpu_count(), "load_end": os.getloadavg(),
     }  # fmt: skip
 

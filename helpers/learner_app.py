@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from twilio.request_validator import RequestValidator
-
 from .callbacks import ASSIGNMENT_PATH, EVENTS_PATH, CallbackRecord, RequestLog
+from .signatures import SignatureCheck
 
 WSGIApp = Callable[..., Iterable[bytes]]
 QUIET_PATHS = ("/health", "/favicon.ico")
@@ -42,7 +41,7 @@ class Recorder:
     ) -> None:
         self.app = app
         self.log = log
-        self.validator = RequestValidator(auth_token) if auth_token else None
+        self.check = SignatureCheck(auth_token) if auth_token else None
         self.public_url = public_url
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -55,8 +54,10 @@ class Recorder:
         environ["wsgi.input"] = io.BytesIO(body)  # the app reads the same bytes again
         query = environ.get("QUERY_STRING", "")
         params = dict(parse_qsl(query))
+        form: list[tuple[str, str]] = []
         if "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
-            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            params.update(form)
         status: list[int] = []
 
         def capture(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -70,7 +71,7 @@ class Recorder:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        signature, url = self._verdict(environ, path, query, params)
+        signature, url = self._verdict(environ, path, query, form)
         self.log.append(
             CallbackRecord(
                 kind=_kind(path),
@@ -87,7 +88,7 @@ class Recorder:
         return chunks
 
     def _verdict(
-        self, environ: dict[str, Any], path: str, query: str, params: dict[str, str]
+        self, environ: dict[str, Any], path: str, query: str, form: list[tuple[str, str]]
     ) -> tuple[str, str | None]:
         """Would TaskRouter's signature validate? Checked against the public URL, then loopback."""
         full_path = path + (f"?{query}" if query else "")
@@ -96,13 +97,13 @@ class Recorder:
         candidates = [f"{public}{full_path}"] if public else []
         candidates.append(f"http://{host}{full_path}")
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
-        if self.validator is None:
+        if self.check is None:
             return "skipped", candidates[0]
         if not signature:
             return "missing", candidates[0]
-        form = params if environ.get("REQUEST_METHOD") == "POST" else {}
+        signed = form if environ.get("REQUEST_METHOD") == "POST" else []
         for url in candidates:
-            if self.validator.validate(url, form, signature):
+            if self.check.validate(url, signed, signature):
                 return "valid", url
         return "invalid", candidates[0]
 

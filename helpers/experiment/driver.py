@@ -98,6 +98,8 @@ class Driver:
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
         self._boundaries = design.step_timeouts()
+        # (when a routing step of a waiting task may end, the call's index), soonest first
+        self._step_ends: list[tuple[float, int]] = []
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -192,10 +194,18 @@ class Driver:
             self._reserved_by_timers()
 
     def _crossed(self, before: float, after: float) -> bool:
-        # s.entered is the sandbox's time just after the task was created (a few ms after its
-        # stamp), so a step's timer is due by s.entered + b at the latest.
-        return any(before < s.entered + b <= after
-                   for s in self.waiting.values() for b in self._boundaries)  # fmt: skip
+        """Does a routing step of a still-waiting task end in (before, after]?
+
+        s.entered is the sandbox's time just after the task was created (a few ms after its
+        stamp), so a step's timer is due by s.entered + b at the latest. The ends sit in a heap
+        instead of being recomputed for every waiting task at every move: the clock only moves
+        forward, so an end at or before ``after`` never matters again once looked at.
+        """
+        crossed = False
+        while self._step_ends and self._step_ends[0][0] <= after:
+            end, index = heapq.heappop(self._step_ends)
+            crossed = crossed or (before < end and index in self.waiting)
+        return crossed
 
     # -- what callers and agents do -----------------------------------------------------------
 
@@ -206,6 +216,8 @@ class Driver:
         state.entered = self.clock.now() - self.run_.start
         self.waiting[state.call.index] = state
         self.by_task[task.sid] = state
+        for boundary in self._boundaries:
+            heapq.heappush(self._step_ends, (state.entered + boundary, state.call.index))
         if math.isfinite(state.call.patience):
             self._push(state.call.at + state.call.patience, "abandon", state)
         if task.assignment_status == "reserved":
