@@ -6,7 +6,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taskrouter_sandbox.expressions import (
@@ -568,7 +568,7 @@ FIXED = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_evaluate_never_raises_on_json_documents(document: dict[str, Any]) -> None:
     for expr in FIXED:
@@ -582,7 +582,7 @@ TOKENS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=60) | st.lists(st.sampled_from(TOKENS), max_size=12).map(" ".join))
 def test_parse_returns_expression_or_raises_expression_error(text: str) -> None:
     try:

@@ -157,7 +157,7 @@ def test_exposing_the_same_port_again_reuses_the_tunnel(settings: Settings) -> N
             assert len(agent_endpoints()) == 2 and running_agents() == pids
     helpers.close_tunnels()
     assert not running_agents() and not process.is_process_running(str(FAKE_NGROK))
-    until(lambda: threading.active_count() <= before, 3, "pyngrok's monitor thread to end")
+    until(lambda: threading.active_count() <= before, 10, "pyngrok's monitor thread to end")
 
 
 def test_a_stable_domain_is_requested(settings: Settings) -> None:
@@ -191,10 +191,10 @@ def test_agent_failures_become_the_kits_advice(
         started = time.monotonic()
         with pytest.raises(helpers.TunnelError, match=message) as info:
             helpers.expose(server, tunnel=True, settings=settings, timeout=1)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 6  # the 1 s timeout, with room for a busy machine
         assert hint in info.value.hint and server.public_url is None
-    until(lambda: not running_agents(), 3, "the failed agent to be gone")
-    until(lambda: threading.active_count() <= before, 3, "pyngrok's threads to end")
+    until(lambda: not running_agents(), 10, "the failed agent to be gone")
+    until(lambda: threading.active_count() <= before, 10, "pyngrok's threads to end")
     assert not process.is_process_running(str(FAKE_NGROK))
 
 
@@ -210,8 +210,8 @@ def test_interrupting_expose_leaves_no_agent_or_thread(
             helpers.expose(server, tunnel=True, settings=settings, timeout=10)
         timer.join()
         assert server.public_url is None
-    until(lambda: not running_agents(), 3, "the half-started agent to be gone")
-    until(lambda: sorted(t.name for t in threading.enumerate()) == before, 3, "threads to end")
+    until(lambda: not running_agents(), 10, "the half-started agent to be gone")
+    until(lambda: sorted(t.name for t in threading.enumerate()) == before, 10, "threads to end")
     assert not process.is_process_running(str(FAKE_NGROK))
 
 
