@@ -86,7 +86,9 @@ def streamed_app() -> Flask:
 
 
 def test_a_learners_streamed_and_head_answers_on_a_kept_connection() -> None:
-    with helpers.serve(streamed_app(), port=0) as server:  # the log's middleware reads it all
+    # helpers.serve(app) without a handler; the token given, so no sandbox is looked up
+    learners_alone = helpers.CallbackServer(app=streamed_app(), port=0, auth_token=TOKEN)
+    with learners_alone as server:  # the log's middleware reads it all
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         status, headers, body = call(connection, "GET", "/stream")
         assert (status, headers["content-length"], body) == (200, "7", b"one,two")
