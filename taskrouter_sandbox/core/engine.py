@@ -78,7 +78,7 @@ from ..models import (
     Worker,
     Workflow,
     Workspace,
-    json_object,
+    read_attributes,
     touch,
 )
 from ..store import Store, Transaction
@@ -193,7 +193,7 @@ class Engine:
         if not isinstance(flow, Workflow):
             return None
         config = self.config(tx, flow)
-        doc = json_object(task.attributes)
+        doc = read_attributes(task.attributes)
         for routing_filter in config.filters:
             if routing_filter.expression.evaluate(doc) and routing_filter.targets:
                 return routing_filter.targets[0].queue
@@ -207,7 +207,7 @@ class Engine:
         if not isinstance(flow, Workflow):
             return task
         config = self.config(tx, flow)
-        doc = json_object(task.attributes)
+        doc = read_attributes(task.attributes)
         # From the top the steps' timeouts count from the task's creation (its age); a later
         # filter reached after a timeout counts from the moment it is entered.
         base = task.date_created if first_filter == 0 else now
