@@ -429,14 +429,16 @@ class Engine:
         ws = tx.get(worker.workspace_sid, Workspace)
         if not isinstance(ws, Workspace):
             return
-        queues = [
-            q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
-            if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
-        ]  # fmt: skip
+        queues: list[TaskQueue] | None = None  # worked out once it is known to be needed
         for _ in range(64):  # one task per round; multi-tasking workers take several
             current = tx.get(worker.sid, Worker)
             if not isinstance(current, Worker) or not is_available(tx, current):
-                return
+                return  # (accept calls this after the next reservation moved it: often here)
+            if queues is None:
+                queues = [
+                    q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
+                    if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
+                ]  # fmt: skip
             best: tuple[Any, Task] | None = None
             for queue in queues:
                 task = self._first_for(tx, queue, current, ws)
