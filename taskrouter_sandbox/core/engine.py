@@ -78,7 +78,7 @@ from ..models import (
     Worker,
     Workflow,
     Workspace,
-    json_object,
+    read_attributes,
     touch,
 )
 from ..store import Store, Transaction
@@ -193,7 +193,7 @@ class Engine:
         if not isinstance(flow, Workflow):
             return None
         config = self.config(tx, flow)
-        doc = json_object(task.attributes)
+        doc = read_attributes(task.attributes)
         for routing_filter in config.filters:
             if routing_filter.expression.evaluate(doc) and routing_filter.targets:
                 return routing_filter.targets[0].queue
@@ -207,7 +207,7 @@ class Engine:
         if not isinstance(flow, Workflow):
             return task
         config = self.config(tx, flow)
-        doc = json_object(task.attributes)
+        doc = read_attributes(task.attributes)
         # From the top the steps' timeouts count from the task's creation (its age); a later
         # filter reached after a timeout counts from the moment it is entered.
         base = task.date_created if first_filter == 0 else now
@@ -429,14 +429,16 @@ class Engine:
         ws = tx.get(worker.workspace_sid, Workspace)
         if not isinstance(ws, Workspace):
             return
-        queues = [
-            q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
-            if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
-        ]  # fmt: skip
+        queues: list[TaskQueue] | None = None  # worked out once it is known to be needed
         for _ in range(64):  # one task per round; multi-tasking workers take several
             current = tx.get(worker.sid, Worker)
             if not isinstance(current, Worker) or not is_available(tx, current):
-                return
+                return  # (accept calls this after the next reservation moved it: often here)
+            if queues is None:
+                queues = [
+                    q for q in tx.group(TaskQueue, "workspace_sid", worker.workspace_sid).values()
+                    if isinstance(q, TaskQueue) and in_queue(tx, worker, q)
+                ]  # fmt: skip
             best: tuple[Any, Task] | None = None
             for queue in queues:
                 task = self._first_for(tx, queue, current, ws)

@@ -29,7 +29,7 @@ from ..models import (
     TaskQueue,
     Worker,
     WorkerChannel,
-    json_object,
+    read_attributes,
 )
 from ..store import Store, Transaction
 from ..workflow_config import Target
@@ -41,7 +41,7 @@ TaskKey = tuple[int, float, float, str]
 def worker_document(worker: Worker, activity_name: str | None) -> dict[str, Any]:
     """What expressions see of a worker: its attributes plus sid, name and activity."""
     return {
-        **json_object(worker.attributes),
+        **read_attributes(worker.attributes),
         "sid": worker.sid,
         "friendly_name": worker.friendly_name,
         "activity_sid": worker.activity_sid,
@@ -288,7 +288,7 @@ def step_allows(tx: Transaction, worker: Worker, task: Task, target: Target | No
     ):
         return True
     activity = tx.get(worker.activity_sid, Activity)
-    task_doc = json_object(task.attributes)
+    task_doc = read_attributes(task.attributes)
     worker_doc = worker_document(worker, getattr(activity, "friendly_name", None))
     if target.expression is not None and not target.expression.evaluate(
         {"task": task_doc, "worker": worker_doc}
@@ -325,7 +325,7 @@ def order_workers(workers: Iterable[Worker], target: Target | None) -> list[Work
 
 
 def _attribute(worker: Worker, path: str) -> Any:
-    value: Any = json_object(worker.attributes)
+    value: Any = read_attributes(worker.attributes)
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
