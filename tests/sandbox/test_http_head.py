@@ -209,7 +209,7 @@ def test_pipelined_heads_in_one_write_are_each_read_whole(
                 "Content-Type: application/x-www-form-urlencoded",
                 "Content-Length: 14",
                 body=b"FriendlyName=P",
-            )  # fmt: skip
+            )
         )
         answers = [conn.answer() for _ in range(4)]
     finally:
