@@ -27,6 +27,7 @@ from .api_errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
 from .http_head import Refusal, read_headers, request_line
 from .params import bounded_int
 from .router import Request, Response
+from .wire import encode_json
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -42,7 +43,6 @@ IDLE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 256
 REASONS = {status.value: status.phrase for status in HTTPStatus}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_encode_json = json.JSONEncoder().encode  # json.dumps' defaults, without a new encoder per call
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -182,7 +182,7 @@ class Handler(socketserver.StreamRequestHandler):
         elif isinstance(response.body, bytes):  # a page (the workshop's): its own Content-Type
             body = response.body
         else:
-            body = _encode_json(response.body).encode()
+            body = encode_json(response.body).encode()
         head = f"HTTP/1.1 {response.status} {REASONS.get(response.status, '')}\r\n"
         head += f"Content-Length: {len(body)}\r\n"
         if response.body is not None and "Content-Type" not in response.headers:

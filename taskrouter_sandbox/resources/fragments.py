@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Iterable
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from .. import wire
@@ -23,18 +22,7 @@ from ..models import Record
 from ..router import Context, Response
 
 encode = json.JSONEncoder().encode  # the same encoder as the HTTP server's
-# The C encoder behind ``encode``, built once: ``JSONEncoder.encode`` builds one per call, a
-# cost paid per record here. Same output: ``json.JSONEncoder()``'s separators and escaping.
-_records_encoder = c_make_encoder(
-    None, json.JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-) if c_make_encoder is not None else None  # fmt: skip
-
-
-def encode_record(rendered: dict[str, Any]) -> str:
-    """``encode(rendered)``, faster, for a rendering (JSON values, no cycles: not checked)."""
-    if _records_encoder is None:
-        return encode(rendered)
-    return "".join(_records_encoder(rendered, 0))
+encode_record = wire.encode_json  # the same text as ``encode``, faster (see there)
 
 
 MAX_FRAGMENTS = 2048  # records' texts kept at once (a page is at most 1,000 records)

@@ -43,13 +43,12 @@ def render(reservation: Reservation, store: Any, by_worker: bool = False) -> dic
         "worker_name": worker.friendly_name if worker else None,
         "worker_sid": reservation.worker_sid,
         "workspace_sid": reservation.workspace_sid,
-        "url": wire.url(path),
-        "links": wire.links(
-            path,
-            task=f"{ws}/Tasks/{reservation.task_sid}",
-            worker=f"{ws}/Workers/{reservation.worker_sid}",
-            workspace=ws,
-        ),
+        "url": wire.BASE_URL + path,
+        "links": {  # wire.links' absolute form, written out: every accept answers one
+            "task": f"{wire.BASE_URL}{ws}/Tasks/{reservation.task_sid}",
+            "worker": f"{wire.BASE_URL}{ws}/Workers/{reservation.worker_sid}",
+            "workspace": wire.BASE_URL + ws,
+        },
     }
 
 

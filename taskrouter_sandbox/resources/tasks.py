@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
@@ -70,6 +71,28 @@ def render_text(task: Task, store: Any, now: float) -> str:
         get(task.workflow_sid) if task.workflow_sid else None,
         get(task.task_channel_sid) if task.task_channel_sid else None,
     )
+    return _text(task, others, store, now)
+
+
+def page_texts(chunk: Iterable[Task], store: Any, now: float) -> list[str]:
+    """``render_text`` of a page's tasks. They mostly share a queue, workflow and channel:
+    those are looked up once per page, not once per task."""
+    seen: dict[tuple[str | None, str | None, str | None], tuple[Any, Any, Any]] = {}
+    texts = []
+    for task in chunk:
+        sids = (task.task_queue_sid, task.workflow_sid, task.task_channel_sid)
+        others = seen.get(sids)
+        if others is None:
+            others = seen[sids] = (
+                store.get(sids[0]) if sids[0] else None,
+                store.get(sids[1]) if sids[1] else None,
+                store.get(sids[2]) if sids[2] else None,
+            )
+        texts.append(_text(task, others, store, now))
+    return texts
+
+
+def _text(task: Task, others: tuple[Any, Any, Any], store: Any, now: float) -> str:
     text = _texts.get(task, others, lambda: split_around(render(task, store, now), "age"))
     if text is None:  # first seen: encoded whole, as before
         return encode_record(render(task, store, now))
@@ -153,7 +176,7 @@ def list_tasks(ctx: Context, WorkspaceSid: str) -> Response:
     else:
         total, chunk = len(records), records[offset : offset + size]
     now = ctx.now()
-    texts = [render_text(t, store, now) for t in chunk]
+    texts = page_texts(chunk, store, now)
     return json_page(ctx, "tasks", f"{ws_path(WorkspaceSid)}/Tasks", texts, total, offset, size)
 
 

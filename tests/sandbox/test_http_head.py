@@ -189,3 +189,30 @@ def test_absolute_form_and_fragment_targets_reach_the_route(
             assert json.loads(body)["meta"]["page_size"] == 5
     finally:
         conn.close()
+
+
+def test_pipelined_heads_in_one_write_are_each_read_whole(
+    served: tuple[SandboxHTTPServer, str],
+) -> None:
+    """Heads arriving in one write are each read to their own end: a head with no fields, one
+    with a bare-LF line, a folded one, then a POST with its body."""
+    server, auth = served
+    scheme, token = auth.split(" ")
+    conn = Connection(server)
+    try:
+        conn.send(
+            b"GET /_sandbox/health HTTP/1.1\r\n\r\n"
+            + f"GET /v1/Workspaces HTTP/1.1\nHost: x\r\nAuthorization: {auth}\r\n\r\n".encode()
+            + request(f"{scheme}\r\n {token}")
+            + request(
+                auth,
+                "Content-Type: application/x-www-form-urlencoded",
+                "Content-Length: 14",
+                body=b"FriendlyName=P",
+            )
+        )
+        answers = [conn.answer() for _ in range(4)]
+    finally:
+        conn.close()
+    assert [status for status, _, _ in answers] == [200, 200, 200, 201]
+    assert json.loads(answers[3][2])["friendly_name"] == "P"
